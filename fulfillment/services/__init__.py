@@ -1,0 +1,18 @@
+"""Fulfillment services, split by subdomain; import from here."""
+
+from fulfillment.services.allocation import (  # noqa: F401
+    allocate_backorders,
+    order_allocate,
+    order_cancel_and_release,
+    order_confirm_and_allocate,
+    order_release_and_allocate,
+)
+from fulfillment.services.picking import pick_list_complete, pick_list_create  # noqa: F401
+from fulfillment.services.shipments import (  # noqa: F401
+    shipment_cancel,
+    shipment_deliver,
+    shipment_pack,
+    shipment_pick,
+    shipment_ship,
+    shipment_start_picking,
+)

@@ -1,0 +1,124 @@
+from django.db import models
+from django.db.models import F, Q
+
+
+class Product(models.Model):
+    sku = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=255)
+    barcode = models.CharField(max_length=32, blank=True, default="", help_text="GTIN/EAN")
+    weight_grams = models.PositiveIntegerField(default=0)
+    length_cm = models.DecimalField(max_digits=8, decimal_places=1, default=0)
+    width_cm = models.DecimalField(max_digits=8, decimal_places=1, default=0)
+    height_cm = models.DecimalField(max_digits=8, decimal_places=1, default=0)
+    price = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    lead_time_days = models.PositiveIntegerField(default=7)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["sku"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["barcode"], condition=~Q(barcode=""), name="product_barcode_unique"
+            ),
+            models.CheckConstraint(condition=Q(price__gte=0), name="product_price_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.name}"
+
+
+class Warehouse(models.Model):
+    class Kind(models.TextChoices):
+        WAREHOUSE = "warehouse", "Warehouse"
+        STORE = "store", "Store"
+        THIRD_PARTY = "3pl", "3PL"
+
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=255)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.WAREHOUSE)
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2")
+    region = models.CharField(max_length=64, blank=True, default="")
+    city = models.CharField(max_length=128, blank=True, default="")
+    postcode = models.CharField(max_length=32, blank=True, default="")
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    priority = models.PositiveIntegerField(default=100, help_text="Lower ships first")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["priority", "code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class StockLevel(models.Model):
+    """Stock of one product in one fulfillment point.
+
+    ``on_hand`` and ``reserved`` change only in ``inventory.services``, each change with
+    its ``StockMovement``; the CHECKs below are the last line of defence against overselling.
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="stock_levels")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stock_levels")
+    on_hand = models.IntegerField(default=0)
+    reserved = models.IntegerField(default=0)
+    bin = models.CharField(max_length=32, blank=True, default="", help_text="Pick location")
+    reorder_point = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["product__sku", "warehouse__priority"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "warehouse"], name="stocklevel_product_warehouse_unique"
+            ),
+            models.CheckConstraint(condition=Q(on_hand__gte=0), name="stocklevel_on_hand_gte_0"),
+            models.CheckConstraint(condition=Q(reserved__gte=0), name="stocklevel_reserved_gte_0"),
+            models.CheckConstraint(
+                condition=Q(reserved__lte=F("on_hand")), name="stocklevel_reserved_lte_on_hand"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product.sku}@{self.warehouse.code}"
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+
+class StockMovement(models.Model):
+    """Append-only stock ledger: one row for every change of on_hand or reserved."""
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", "Receipt"
+        ADJUSTMENT = "adjustment", "Adjustment"
+        COUNT = "count", "Count"
+        RESERVE = "reserve", "Reserve"
+        RELEASE = "release", "Release"
+        SHIP = "ship", "Ship"
+        RETURN_RESTOCK = "return_restock", "Return restock"
+        TRANSFER_OUT = "transfer_out", "Transfer out"
+        TRANSFER_IN = "transfer_in", "Transfer in"
+        IMPORT = "import", "Import"
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="movements")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="movements")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    on_hand_delta = models.IntegerField(default=0)
+    reserved_delta = models.IntegerField(default=0)
+    reference = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    note = models.CharField(max_length=255, blank=True, default="")
+    actor = models.CharField(max_length=150, default="system")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["product", "warehouse"], name="movement_level_idx")]
+
+    def __str__(self) -> str:
+        deltas = f"{self.on_hand_delta:+}/{self.reserved_delta:+}"
+        return f"{self.kind} {self.product_id}@{self.warehouse_id} {deltas}"

@@ -1,0 +1,307 @@
+"""Every change of on_hand or reserved, each with its StockMovement row.
+
+Locking: functions that change stock lock the affected StockLevel rows with
+``SELECT ... FOR UPDATE`` ordered by primary key, so two transactions touching the same
+levels always queue in the same order and never deadlock each other. The CHECK
+constraints on StockLevel stay the last line of defence.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import partial
+
+from django.db import transaction
+from django.db.models import F, Q
+
+from inventory.exceptions import InsufficientStock, StockError
+from inventory.models import Product, StockLevel, StockMovement, Warehouse
+from oms.actors import actor_name
+
+Kind = StockMovement.Kind
+# Movements that make stock available; backordered lines get a chance at it.
+ARRIVAL_KINDS = {Kind.RECEIPT, Kind.RETURN_RESTOCK, Kind.TRANSFER_IN, Kind.RELEASE}
+MAX_QUANTITY = 1_000_000
+
+
+@dataclass(frozen=True)
+class StockChange:
+    product_id: int
+    warehouse_id: int
+    kind: str
+    on_hand_delta: int = 0
+    reserved_delta: int = 0
+    reference: str = ""
+    note: str = ""
+
+
+def _check_quantity(quantity: int, *, field: str = "quantity", allow_zero: bool = False) -> None:
+    if isinstance(quantity, bool) or not isinstance(quantity, int):
+        raise StockError(f"{field} must be a whole number", field=field)
+    if quantity < 0 or (quantity == 0 and not allow_zero):
+        raise StockError(f"{field} must be greater than 0", field=field)
+    if quantity > MAX_QUANTITY:
+        raise StockError(f"{field} must be at most {MAX_QUANTITY}", field=field)
+
+
+def stock_lock_levels(*, pairs: Iterable[tuple[int, int]] = (), product_ids: Iterable[int] = ()):
+    """Lock stock levels in primary-key order and return them keyed by (product, warehouse).
+
+    ``pairs`` selects exact (product_id, warehouse_id) levels; ``product_ids`` selects
+    every level of those products (routing looks at all points at once).
+    """
+    pairs = set(pairs)
+    product_ids = set(product_ids)
+    if not pairs and not product_ids:
+        return {}
+    condition = Q(product_id__in=product_ids) if product_ids else Q()
+    for product_id, warehouse_id in pairs:
+        condition |= Q(product_id=product_id, warehouse_id=warehouse_id)
+    levels = (
+        StockLevel.objects.select_for_update(of=("self",))
+        .select_related("product", "warehouse")
+        .filter(condition)
+        .order_by("pk")
+    )
+    return {(lv.product_id, lv.warehouse_id): lv for lv in levels}
+
+
+def _ensure_levels(pairs: Iterable[tuple[int, int]]) -> None:
+    StockLevel.objects.bulk_create(
+        [StockLevel(product_id=p, warehouse_id=w) for p, w in pairs], ignore_conflicts=True
+    )
+
+
+def _offer_to_backorders(product_ids: set[int]) -> None:
+    """After commit, let waiting backordered lines take the stock that just arrived.
+
+    The task is named by its dotted path: inventory does not import fulfillment.
+    """
+    if not product_ids:
+        return
+    from django_q.tasks import async_task
+
+    transaction.on_commit(
+        partial(async_task, "fulfillment.tasks.allocate_backorders", sorted(product_ids))
+    )
+
+
+@transaction.atomic
+def stock_apply(
+    *,
+    changes: Sequence[StockChange],
+    actor=None,
+    levels: dict | None = None,
+    create_missing: bool = False,
+) -> list[StockMovement]:
+    """Apply stock changes and write one movement per change.
+
+    Locks the affected levels in pk order unless the caller passes them already locked
+    in ``levels``. Raises InsufficientStock (and changes nothing) when a change would
+    make on_hand or reserved negative or reserved exceed on_hand.
+    """
+    if not changes:
+        return []
+    pairs = {(c.product_id, c.warehouse_id) for c in changes}
+    if create_missing:
+        _ensure_levels(pairs)
+    if levels is None or not pairs <= levels.keys():
+        levels = stock_lock_levels(pairs=pairs)
+
+    totals: dict[tuple[int, int], list[int]] = {}
+    for change in changes:
+        key = (change.product_id, change.warehouse_id)
+        if key not in levels:
+            product = Product.objects.filter(pk=change.product_id).values_list("sku", flat=True)
+            warehouse = Warehouse.objects.filter(pk=change.warehouse_id).values_list(
+                "code", flat=True
+            )
+            raise InsufficientStock(
+                f"No stock of {product.first()} at {warehouse.first()}", field="quantity"
+            )
+        total = totals.setdefault(key, [0, 0])
+        total[0] += change.on_hand_delta
+        total[1] += change.reserved_delta
+
+    for key, (d_on_hand, d_reserved) in totals.items():
+        level = levels[key]
+        new_on_hand = level.on_hand + d_on_hand
+        new_reserved = level.reserved + d_reserved
+        if new_on_hand < 0 or new_reserved < 0 or new_reserved > new_on_hand:
+            raise InsufficientStock(
+                f"{level.product.sku} at {level.warehouse.code}: on hand {level.on_hand}, "
+                f"reserved {level.reserved}, available {level.available}; "
+                f"cannot change on hand by {d_on_hand:+d} and reserved by {d_reserved:+d}",
+                field="quantity",
+                sku=level.product.sku,
+                warehouse=level.warehouse.code,
+                available=level.available,
+            )
+
+    for key, (d_on_hand, d_reserved) in sorted(totals.items(), key=lambda kv: levels[kv[0]].pk):
+        if d_on_hand or d_reserved:
+            level = levels[key]
+            StockLevel.objects.filter(pk=level.pk).update(
+                on_hand=F("on_hand") + d_on_hand, reserved=F("reserved") + d_reserved
+            )
+            level.on_hand += d_on_hand
+            level.reserved += d_reserved
+
+    name = actor_name(actor)
+    movements = StockMovement.objects.bulk_create(
+        [
+            StockMovement(
+                product_id=c.product_id,
+                warehouse_id=c.warehouse_id,
+                kind=c.kind,
+                on_hand_delta=c.on_hand_delta,
+                reserved_delta=c.reserved_delta,
+                reference=c.reference[:64],
+                note=c.note[:255],
+                actor=name,
+            )
+            for c in changes
+            if c.on_hand_delta or c.reserved_delta
+        ]
+    )
+    arrived = {
+        c.product_id
+        for c in changes
+        if c.kind in ARRIVAL_KINDS or (c.on_hand_delta - c.reserved_delta) > 0
+    }
+    _offer_to_backorders(arrived)
+    return movements
+
+
+@transaction.atomic
+def stock_receive(
+    *,
+    product: Product,
+    warehouse: Warehouse,
+    quantity: int,
+    reference: str = "",
+    note: str = "",
+    actor=None,
+) -> StockLevel:
+    """Goods in: on_hand += quantity (ledger ``receipt``). Locks the one level."""
+    _check_quantity(quantity)
+    if not warehouse.active:
+        raise StockError(f"Warehouse {warehouse.code} is inactive", field="warehouse")
+    stock_apply(
+        changes=[StockChange(product.pk, warehouse.pk, Kind.RECEIPT, quantity, 0, reference, note)],
+        actor=actor,
+        create_missing=True,
+    )
+    return StockLevel.objects.get(product=product, warehouse=warehouse)
+
+
+@transaction.atomic
+def stock_adjust(
+    *,
+    product: Product,
+    warehouse: Warehouse,
+    reason: str,
+    delta: int | None = None,
+    counted: int | None = None,
+    reference: str = "",
+    actor=None,
+) -> StockLevel:
+    """Correct on_hand by a ``delta`` (ledger ``adjustment``) or to a ``counted`` quantity
+    (ledger ``count``). Refused when on_hand would fall below what is reserved.
+    Locks the one level.
+    """
+    if (delta is None) == (counted is None):
+        raise StockError("Give either delta or counted, not both", field="delta")
+    if not (reason or "").strip():
+        raise StockError("A reason is required", field="reason")
+    if delta is not None:
+        if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
+            raise StockError("delta must be a non-zero whole number", field="delta")
+        if abs(delta) > MAX_QUANTITY:
+            raise StockError(f"delta must be at most {MAX_QUANTITY}", field="delta")
+    else:
+        _check_quantity(counted, field="counted", allow_zero=True)
+    _ensure_levels([(product.pk, warehouse.pk)])
+    level = stock_lock_levels(pairs=[(product.pk, warehouse.pk)])[(product.pk, warehouse.pk)]
+    if counted is not None:
+        kind, change = Kind.COUNT, counted - level.on_hand
+        if counted < level.reserved:
+            raise InsufficientStock(
+                f"Counted {counted} of {product.sku} at {warehouse.code} but {level.reserved} "
+                "are reserved for orders; release or re-route them first",
+                field="counted",
+            )
+    else:
+        kind, change = Kind.ADJUSTMENT, delta
+    if change:
+        stock_apply(
+            changes=[StockChange(product.pk, warehouse.pk, kind, change, 0, reference, reason)],
+            actor=actor,
+            levels={(product.pk, warehouse.pk): level},
+        )
+    return level
+
+
+@transaction.atomic
+def stock_transfer(
+    *,
+    product: Product,
+    source: Warehouse,
+    destination: Warehouse,
+    quantity: int,
+    reference: str = "",
+    note: str = "",
+    actor=None,
+) -> tuple[StockLevel, StockLevel]:
+    """Move available stock between points (``transfer_out`` + ``transfer_in``).
+    Locks both levels in pk order."""
+    _check_quantity(quantity)
+    if source.pk == destination.pk:
+        raise StockError("Source and destination must differ", field="destination")
+    if not destination.active:
+        raise StockError(f"Warehouse {destination.code} is inactive", field="destination")
+    stock_apply(
+        changes=[
+            StockChange(product.pk, source.pk, Kind.TRANSFER_OUT, -quantity, 0, reference, note),
+            StockChange(product.pk, destination.pk, Kind.TRANSFER_IN, quantity, 0, reference, note),
+        ],
+        actor=actor,
+        create_missing=True,
+    )
+    return (
+        StockLevel.objects.get(product=product, warehouse=source),
+        StockLevel.objects.get(product=product, warehouse=destination),
+    )
+
+
+@transaction.atomic
+def stock_reserve(
+    *, product: Product, warehouse: Warehouse, quantity: int, reference: str = "", actor=None
+) -> StockLevel:
+    """reserved += quantity if that much is available, else InsufficientStock."""
+    _check_quantity(quantity)
+    stock_apply(
+        changes=[StockChange(product.pk, warehouse.pk, Kind.RESERVE, 0, quantity, reference)],
+        actor=actor,
+    )
+    return StockLevel.objects.get(product=product, warehouse=warehouse)
+
+
+@transaction.atomic
+def stock_release(
+    *, product: Product, warehouse: Warehouse, quantity: int, reference: str = "", actor=None
+) -> StockLevel:
+    """reserved -= quantity (ledger ``release``)."""
+    _check_quantity(quantity)
+    stock_apply(
+        changes=[StockChange(product.pk, warehouse.pk, Kind.RELEASE, 0, -quantity, reference)],
+        actor=actor,
+    )
+    return StockLevel.objects.get(product=product, warehouse=warehouse)
+
+
+def stock_set_location(*, level: StockLevel, bin: str, reorder_point: int) -> StockLevel:
+    """Bin and reorder point are not quantities: a plain update, no ledger row."""
+    level.bin = bin
+    level.reorder_point = reorder_point
+    level.save(update_fields=["bin", "reorder_point", "updated_at"])
+    return level

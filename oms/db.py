@@ -1,0 +1,47 @@
+"""Database helpers shared by the services."""
+
+import functools
+import logging
+import random
+import time
+
+from django.db import OperationalError, connection, transaction
+
+log = logging.getLogger(__name__)
+
+# PostgreSQL SQLSTATEs that mean "try the whole transaction again".
+RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+
+
+def is_retryable(exc: BaseException) -> bool:
+    cause = exc.__cause__ or exc
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    return sqlstate in RETRYABLE_SQLSTATES
+
+
+def retry_on_conflict(func=None, *, attempts: int = 4):
+    """Run ``func`` in its own transaction, retrying deadlocks and serialization failures.
+
+    Only the outermost call retries: inside an enclosing transaction the error must
+    propagate so that the enclosing transaction is retried as a whole.
+    """
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            if connection.in_atomic_block:
+                return fn(*args, **kwargs)
+            for attempt in range(1, attempts + 1):
+                try:
+                    with transaction.atomic():
+                        return fn(*args, **kwargs)
+                except OperationalError as exc:
+                    if not is_retryable(exc) or attempt == attempts:
+                        raise
+                    log.warning("retrying %s after %s (attempt %s)", fn.__name__, exc, attempt)
+                    time.sleep(random.uniform(0.005, 0.05) * attempt)
+            raise AssertionError("unreachable")
+
+        return wrapper
+
+    return decorate(func) if func is not None else decorate

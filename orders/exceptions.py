@@ -1,0 +1,11 @@
+from oms.exceptions import Conflict, DomainError, InvalidTransition  # noqa: F401
+
+
+class DuplicateOrder(Conflict):
+    """Same (channel, external_id) placed again with different content."""
+
+    code = "duplicate_order"
+
+
+class OrderInvalid(DomainError):
+    code = "invalid_order"

@@ -1,0 +1,266 @@
+import secrets
+
+from django.db import models
+from django.db.models import F, Q
+
+from inventory.models import Product
+
+
+class RoutingStrategy(models.TextChoices):
+    DEFAULT = "", "Project default"
+    PRIORITY = "priority", "Warehouse priority"
+    SINGLE_SHIPMENT = "single_shipment", "Fewest shipments"
+    NEAREST = "nearest", "Nearest point"
+    COST = "cost", "Lowest shipping cost"
+
+
+class Channel(models.Model):
+    class Kind(models.TextChoices):
+        WEB_STORE = "web_store", "Web store"
+        MARKETPLACE = "marketplace", "Marketplace"
+        SOCIAL = "social", "Social"
+        POS = "pos", "Point of sale"
+        PHONE = "phone", "Phone"
+        API = "api", "API"
+        CSV = "csv", "CSV"
+
+    code = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=128)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.WEB_STORE)
+    auto_confirm = models.BooleanField(default=False)
+    handling_days = models.PositiveIntegerField(default=2, help_text="Business days to ship")
+    routing_strategy = models.CharField(
+        max_length=20, choices=RoutingStrategy.choices, blank=True, default=""
+    )
+    webhook_secret = models.CharField(max_length=128, blank=True, default="")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Customer(models.Model):
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=255, blank=True, default="")
+    phone = models.CharField(max_length=32, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+def new_tracking_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CONFIRMED = "confirmed", "Confirmed"
+        ON_HOLD = "on_hold", "On hold"
+        SHIPPED = "shipped", "Shipped"
+        DELIVERED = "delivered", "Delivered"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class AllocationStatus(models.TextChoices):
+        UNALLOCATED = "unallocated", "Unallocated"
+        PARTIAL = "partial", "Partially allocated"
+        ALLOCATED = "allocated", "Allocated"
+
+    class FulfillmentStatus(models.TextChoices):
+        UNFULFILLED = "unfulfilled", "Unfulfilled"
+        PARTIAL = "partial", "Partially fulfilled"
+        FULFILLED = "fulfilled", "Fulfilled"
+
+    class FinancialStatus(models.TextChoices):
+        PENDING = "pending", "Pending"
+        AUTHORIZED = "authorized", "Authorized"
+        PAID = "paid", "Paid"
+        PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+        REFUNDED = "refunded", "Refunded"
+        VOIDED = "voided", "Voided"
+
+    number = models.CharField(max_length=20, unique=True)
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="orders")
+    external_id = models.CharField(max_length=128, null=True, blank=True)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="orders", null=True, blank=True
+    )
+    ship_name = models.CharField(max_length=255, blank=True, default="")
+    ship_line1 = models.CharField(max_length=255, blank=True, default="")
+    ship_line2 = models.CharField(max_length=255, blank=True, default="")
+    ship_city = models.CharField(max_length=128, blank=True, default="")
+    ship_region = models.CharField(max_length=64, blank=True, default="")
+    ship_postcode = models.CharField(max_length=32, blank=True, default="")
+    ship_country = models.CharField(max_length=2, blank=True, default="")
+    ship_phone = models.CharField(max_length=32, blank=True, default="")
+    currency = models.CharField(max_length=3, default="EUR")
+    subtotal = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    shipping_total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    tax_total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    refunded_total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    placed_at = models.DateTimeField(db_index=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    ship_by = models.DateTimeField(null=True, blank=True)
+    tracking_token = models.CharField(max_length=64, unique=True, default=new_tracking_token)
+    notes = models.TextField(blank=True, default="")
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    hold_reason = models.CharField(max_length=255, blank=True, default="")
+    cancel_reason = models.CharField(max_length=255, blank=True, default="")
+    allocation_status = models.CharField(
+        max_length=16, choices=AllocationStatus.choices, default=AllocationStatus.UNALLOCATED
+    )
+    fulfillment_status = models.CharField(
+        max_length=16, choices=FulfillmentStatus.choices, default=FulfillmentStatus.UNFULFILLED
+    )
+    financial_status = models.CharField(
+        max_length=20, choices=FinancialStatus.choices, default=FinancialStatus.PENDING
+    )
+    # Fingerprint of the placement content: a repeated (channel, external_id) with the
+    # same fingerprint is a replay, with another one a conflict.
+    intake_hash = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"], name="order_channel_external_id_unique"
+            ),
+            models.CheckConstraint(condition=Q(total__gte=0), name="order_total_gte_0"),
+            models.CheckConstraint(
+                condition=Q(refunded_total__gte=0) & Q(refunded_total__lte=F("total")),
+                name="order_refunded_lte_total",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "placed_at"], name="order_status_placed_idx")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+# Allowed moves of Order.status; services check every change against this table.
+S = Order.Status
+ORDER_TRANSITIONS: dict[str, set[str]] = {
+    S.PENDING: {S.CONFIRMED, S.ON_HOLD, S.CANCELLED},
+    S.ON_HOLD: {S.PENDING, S.CONFIRMED, S.CANCELLED},
+    S.CONFIRMED: {S.ON_HOLD, S.SHIPPED, S.CANCELLED},
+    S.SHIPPED: {S.DELIVERED},
+    S.DELIVERED: set(),
+    S.CANCELLED: set(),
+}
+F_S = Order.FinancialStatus
+FINANCIAL_TRANSITIONS: dict[str, set[str]] = {
+    F_S.PENDING: {F_S.AUTHORIZED, F_S.PAID, F_S.VOIDED},
+    F_S.AUTHORIZED: {F_S.PAID, F_S.VOIDED},
+    F_S.PAID: {F_S.PARTIALLY_REFUNDED, F_S.REFUNDED},
+    F_S.PARTIALLY_REFUNDED: {F_S.PARTIALLY_REFUNDED, F_S.REFUNDED},
+    F_S.REFUNDED: set(),
+    F_S.VOIDED: set(),
+}
+del S, F_S
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_lines")
+    sku = models.CharField(max_length=64)
+    name = models.CharField(max_length=255)
+    quantity = models.PositiveIntegerField()
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    quantity_allocated = models.PositiveIntegerField(default=0)
+    quantity_shipped = models.PositiveIntegerField(default=0)
+    quantity_cancelled = models.PositiveIntegerField(default=0)
+    quantity_returned = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order_id", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="orderline_quantity_gt_0"),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0), name="orderline_unit_price_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    quantity__gte=F("quantity_allocated")
+                    + F("quantity_shipped")
+                    + F("quantity_cancelled")
+                ),
+                name="orderline_quantities_within_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_returned__lte=F("quantity_shipped")),
+                name="orderline_returned_lte_shipped",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}:{self.sku}x{self.quantity}"
+
+    @property
+    def quantity_open(self) -> int:
+        """Ordered and neither cancelled nor shipped."""
+        return self.quantity - self.quantity_cancelled - self.quantity_shipped
+
+    @property
+    def quantity_backordered(self) -> int:
+        return (
+            self.quantity
+            - self.quantity_cancelled
+            - self.quantity_allocated
+            - self.quantity_shipped
+        )
+
+    @property
+    def line_total(self):
+        return self.unit_price * self.quantity
+
+
+class OrderEvent(models.Model):
+    class Kind(models.TextChoices):
+        PLACED = "placed", "Placed"
+        CONFIRMED = "confirmed", "Confirmed"
+        HELD = "held", "Held"
+        RELEASED = "released", "Released"
+        ALLOCATED = "allocated", "Allocated"
+        BACKORDERED = "backordered", "Backordered"
+        SHIPMENT_CREATED = "shipment_created", "Shipment created"
+        SHIPMENT_CANCELLED = "shipment_cancelled", "Shipment cancelled"
+        PICKED = "picked", "Picked"
+        PACKED = "packed", "Packed"
+        SHIPPED = "shipped", "Shipped"
+        DELIVERED = "delivered", "Delivered"
+        CANCELLED = "cancelled", "Cancelled"
+        EDITED = "edited", "Edited"
+        AT_RISK = "at_risk", "At risk"
+        PAYMENT = "payment", "Payment"
+        RETURN_REQUESTED = "return_requested", "Return requested"
+        RETURN_APPROVED = "return_approved", "Return approved"
+        RETURN_REJECTED = "return_rejected", "Return rejected"
+        RETURN_RECEIVED = "return_received", "Return received"
+        REFUNDED = "refunded", "Refunded"
+        NOTE = "note", "Note"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    message = models.TextField(blank=True, default="")
+    data = models.JSONField(default=dict, blank=True)
+    actor = models.CharField(max_length=150, default="system")
+    public = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}"

@@ -1,0 +1,561 @@
+"""Order writes: placement, the status state machine, payments, the timeline.
+
+Locking: every function that changes an existing order first locks its row
+(``SELECT ... FOR UPDATE``); code that also touches stock locks the order before any
+stock level, so concurrent actions on one order queue and never deadlock.
+Cross-app workflows (confirm + allocate, cancel + release) live in
+``fulfillment.services``, which calls these functions.
+"""
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from inventory.models import Product
+from oms.actors import actor_name
+from oms.exceptions import InvalidTransition
+from oms.money import quantize_money
+from oms.numbering import next_number
+from orders.exceptions import DuplicateOrder, OrderInvalid
+from orders.models import (
+    FINANCIAL_TRANSITIONS,
+    ORDER_TRANSITIONS,
+    Channel,
+    Customer,
+    Order,
+    OrderEvent,
+    OrderLine,
+)
+
+MAX_LINE_QUANTITY = 10_000
+MAX_LINES = 500
+MAX_MONEY = Decimal("9999999999.99")
+CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
+ADDRESS_FIELDS = ("name", "line1", "line2", "city", "region", "postcode", "country", "phone")
+Status = Order.Status
+EventKind = OrderEvent.Kind
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def order_add_event(
+    *,
+    order: Order,
+    kind: str,
+    message: str = "",
+    data: dict | None = None,
+    actor=None,
+    public: bool = False,
+) -> OrderEvent:
+    return OrderEvent.objects.create(
+        order=order,
+        kind=kind,
+        message=message,
+        data=data or {},
+        actor=actor_name(actor),
+        public=public,
+    )
+
+
+def order_lock(order: Order) -> Order:
+    """Lock the order row and refresh ``order`` in place with the committed values."""
+    fresh = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
+    for field in Order._meta.concrete_fields:
+        setattr(order, field.attname, getattr(fresh, field.attname))
+    return order
+
+
+def _transition(order: Order, new_status: str, move: str, *, extra_fields=()) -> None:
+    if new_status not in ORDER_TRANSITIONS[order.status]:
+        raise InvalidTransition(
+            entity="Order", number=order.number, current=order.status, move=move
+        )
+    order.status = new_status
+    order.save(update_fields=["status", "updated_at", *extra_fields])
+
+
+def add_business_days(start: datetime, days: int) -> datetime:
+    current = start
+    added = 0
+    while added < days:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            added += 1
+    return current
+
+
+def _money(value, field: str) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, TypeError, ValueError):
+        raise OrderInvalid(f"{field} must be a decimal number", field=field) from None
+    if not amount.is_finite():
+        raise OrderInvalid(f"{field} must be a decimal number", field=field)
+    if amount < 0:
+        raise OrderInvalid(f"{field} must not be negative", field=field)
+    if amount > MAX_MONEY:
+        raise OrderInvalid(f"{field} is too large", field=field)
+    return quantize_money(amount)
+
+
+def intake_fingerprint(
+    *, currency, customer: dict, address: dict, lines: Sequence[tuple], shipping_total, tax_total
+) -> str:
+    """Stable hash of what makes two placements 'the same order'."""
+    payload = {
+        "currency": currency,
+        "customer": (customer.get("email") or "").lower(),
+        "address": {k: (address.get(k) or "") for k in ADDRESS_FIELDS},
+        "lines": sorted([sku, qty, str(price)] for sku, qty, price in lines),
+        "shipping_total": str(shipping_total),
+        "tax_total": str(tax_total),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def customer_upsert(*, email: str, name: str = "", phone: str = "") -> Customer:
+    """Find the customer by e-mail (case-insensitive) or create it; fills a missing name."""
+    email = email.strip().lower()
+    customer = Customer.objects.filter(email=email).first()
+    if customer is None:
+        try:
+            with transaction.atomic():
+                customer = Customer.objects.create(email=email, name=name, phone=phone)
+        except IntegrityError:
+            customer = Customer.objects.get(email=email)
+    elif (name and not customer.name) or (phone and not customer.phone):
+        customer.name = customer.name or name
+        customer.phone = customer.phone or phone
+        customer.save(update_fields=["name", "phone"])
+    return customer
+
+
+# --------------------------------------------------------------------------- placement
+
+
+@transaction.atomic
+def order_place(
+    *,
+    channel: Channel,
+    lines: Sequence[dict],
+    external_id: str | None = None,
+    customer: dict | None = None,
+    shipping_address: dict | None = None,
+    currency: str = "EUR",
+    shipping_total=Decimal("0"),
+    tax_total=Decimal("0"),
+    placed_at: datetime | None = None,
+    financial_status: str = Order.FinancialStatus.PENDING,
+    notes: str = "",
+    actor=None,
+) -> tuple[Order, bool]:
+    """Create an order with its lines and a ``placed`` event.
+
+    ``lines``: dicts with ``sku`` (or ``product``), ``quantity``, ``unit_price``.
+    Idempotent by (channel, external_id): a replay with the same content returns
+    ``(existing, False)``; different content raises DuplicateOrder. Concurrent identical
+    calls are settled by the unique constraint, not by a read-then-write race.
+    """
+    customer = customer or {}
+    address = {k: str((shipping_address or {}).get(k) or "").strip() for k in ADDRESS_FIELDS}
+    currency = (currency or "").upper()
+    address["country"] = address["country"].upper()
+    external_id = (str(external_id).strip() or None) if external_id is not None else None
+
+    if not channel.active:
+        raise OrderInvalid(f"Channel {channel.code} is inactive", field="channel")
+    if not CURRENCY_RE.match(currency):
+        raise OrderInvalid("currency must be a 3-letter ISO 4217 code", field="currency")
+    if address["country"] and not COUNTRY_RE.match(address["country"]):
+        raise OrderInvalid(
+            "country must be a 2-letter ISO 3166-1 code", field="shipping_address.country"
+        )
+    email = (customer.get("email") or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise OrderInvalid(f"{email!r} is not a valid e-mail", field="customer.email") from None
+    if not lines:
+        raise OrderInvalid("An order needs at least one line", field="lines")
+    if len(lines) > MAX_LINES:
+        raise OrderInvalid(f"An order may have at most {MAX_LINES} lines", field="lines")
+    shipping_total = _money(shipping_total, "shipping_total")
+    tax_total = _money(tax_total, "tax_total")
+
+    skus = {str(line.get("sku") or getattr(line.get("product"), "sku", "")) for line in lines}
+    products = {p.sku: p for p in Product.objects.filter(sku__in=skus)}
+    parsed: list[tuple[Product, int, Decimal]] = []
+    for i, line in enumerate(lines):
+        product = line.get("product") or products.get(str(line.get("sku") or ""))
+        if product is None:
+            raise OrderInvalid(f"Unknown SKU {line.get('sku')!r}", field=f"lines[{i}].sku")
+        if not product.active:
+            raise OrderInvalid(f"SKU {product.sku} is inactive", field=f"lines[{i}].sku")
+        quantity = line.get("quantity")
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+            raise OrderInvalid(
+                "quantity must be a whole number greater than 0", field=f"lines[{i}].quantity"
+            )
+        if quantity > MAX_LINE_QUANTITY:
+            raise OrderInvalid(
+                f"quantity must be at most {MAX_LINE_QUANTITY}", field=f"lines[{i}].quantity"
+            )
+        price = line.get("unit_price")
+        unit_price = product.price if price is None else _money(price, f"lines[{i}].unit_price")
+        parsed.append((product, quantity, unit_price))
+
+    fingerprint = intake_fingerprint(
+        currency=currency,
+        customer=customer,
+        address=address,
+        lines=[(p.sku, q, u) for p, q, u in parsed],
+        shipping_total=shipping_total,
+        tax_total=tax_total,
+    )
+    if external_id is not None:
+        existing = Order.objects.filter(channel=channel, external_id=external_id).first()
+        if existing is not None:
+            return _replay(existing, fingerprint), False
+
+    subtotal = quantize_money(sum((u * q for _, q, u in parsed), Decimal("0")))
+    total = quantize_money(subtotal + shipping_total + tax_total)
+    if total > MAX_MONEY:
+        raise OrderInvalid("Order total is too large", field="lines")
+    placed_at = placed_at or timezone.now()
+    order = Order(
+        number=next_number("order"),
+        channel=channel,
+        external_id=external_id,
+        customer=customer_upsert(
+            email=email, name=customer.get("name", ""), phone=customer.get("phone", "")
+        )
+        if email
+        else None,
+        **{f"ship_{k}": v for k, v in address.items()},
+        currency=currency,
+        subtotal=subtotal,
+        shipping_total=shipping_total,
+        tax_total=tax_total,
+        total=total,
+        placed_at=placed_at,
+        ship_by=add_business_days(placed_at, channel.handling_days),
+        financial_status=financial_status,
+        notes=notes,
+        intake_hash=fingerprint,
+    )
+    try:
+        with transaction.atomic():
+            order.save(force_insert=True)
+    except IntegrityError:
+        if external_id is None:
+            raise
+        # Another transaction placed the same (channel, external_id) first; its row is
+        # committed now (the unique index made us wait for it).
+        existing = Order.objects.get(channel=channel, external_id=external_id)
+        return _replay(existing, fingerprint), False
+
+    OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                order=order,
+                product=product,
+                sku=product.sku,
+                name=product.name,
+                quantity=quantity,
+                unit_price=unit_price,
+            )
+            for product, quantity, unit_price in parsed
+        ]
+    )
+    order_add_event(
+        order=order,
+        kind=EventKind.PLACED,
+        message=f"Placed on {channel.code}"
+        + (f" as {external_id}" if external_id else "")
+        + f": {len(parsed)} line(s), {order.total} {currency}",
+        actor=actor,
+        public=True,
+    )
+    return order, True
+
+
+def _replay(existing: Order, fingerprint: str) -> Order:
+    if existing.intake_hash and existing.intake_hash != fingerprint:
+        raise DuplicateOrder(
+            f"Order {existing.external_id} from {existing.channel.code} was already placed "
+            f"as {existing.number} with different content",
+            field="external_id",
+            number=existing.number,
+        )
+    return existing
+
+
+# --------------------------------------------------------------------------- state machine
+
+
+@transaction.atomic
+def order_confirm(*, order: Order, actor=None) -> Order:
+    """pending (or on hold) -> confirmed. Allocation is done by the caller
+    (``fulfillment.services.order_confirm_and_allocate``). Locks the order."""
+    order_lock(order)
+    if order.status == Status.ON_HOLD:
+        raise InvalidTransition(
+            entity="Order",
+            number=order.number,
+            current=order.status,
+            move="confirm",
+            detail=f"release the hold first ({order.hold_reason})",
+        )
+    order.confirmed_at = timezone.now()
+    _transition(order, Status.CONFIRMED, "confirm", extra_fields=["confirmed_at"])
+    order_add_event(
+        order=order, kind=EventKind.CONFIRMED, message="Order confirmed", actor=actor, public=True
+    )
+    return order
+
+
+@transaction.atomic
+def order_hold(*, order: Order, reason: str, actor=None) -> Order:
+    """pending/confirmed -> on_hold with a reason. Reservations stay. Locks the order."""
+    order_lock(order)
+    reason = (reason or "").strip()
+    if not reason:
+        raise OrderInvalid("A hold needs a reason", field="reason")
+    if order.status == Status.CONFIRMED and order.fulfillment_status != "unfulfilled":
+        raise InvalidTransition(
+            entity="Order",
+            number=order.number,
+            current=order.status,
+            move="hold",
+            detail="part of it has already shipped",
+        )
+    order.hold_reason = reason[:255]
+    _transition(order, Status.ON_HOLD, "hold", extra_fields=["hold_reason"])
+    order_add_event(order=order, kind=EventKind.HELD, message=f"On hold: {reason}", actor=actor)
+    return order
+
+
+@transaction.atomic
+def order_release(*, order: Order, actor=None) -> Order:
+    """on_hold -> back where it was (confirmed if it had been confirmed, else pending)."""
+    order_lock(order)
+    if order.status != Status.ON_HOLD:
+        raise InvalidTransition(
+            entity="Order", number=order.number, current=order.status, move="release"
+        )
+    target = Status.CONFIRMED if order.confirmed_at else Status.PENDING
+    previous_reason = order.hold_reason
+    order.hold_reason = ""
+    _transition(order, target, "release", extra_fields=["hold_reason"])
+    order_add_event(
+        order=order,
+        kind=EventKind.RELEASED,
+        message=f"Hold released ({previous_reason}); back to {target}",
+        actor=actor,
+    )
+    return order
+
+
+@transaction.atomic
+def order_cancel(*, order: Order, reason: str, actor=None) -> Order:
+    """Cancel an order with nothing shipped and nothing still reserved.
+
+    ``fulfillment.services.order_cancel_and_release`` cancels the shipments (releasing
+    their stock) first and then calls this. Locks the order.
+    """
+    order_lock(order)
+    reason = (reason or "").strip() or "cancelled"
+    lines = list(order.lines.select_for_update().order_by("pk"))
+    if any(line.quantity_shipped for line in lines):
+        raise InvalidTransition(
+            entity="Order",
+            number=order.number,
+            current=order.status,
+            move="cancel",
+            detail="part of it has already shipped",
+        )
+    if any(line.quantity_allocated for line in lines):
+        raise InvalidTransition(
+            entity="Order",
+            number=order.number,
+            current=order.status,
+            move="cancel",
+            detail="stock is still allocated to open shipments",
+        )
+    order.cancel_reason = reason[:255]
+    _transition(order, Status.CANCELLED, "cancel", extra_fields=["cancel_reason"])
+    for line in lines:
+        line.quantity_cancelled = line.quantity
+    OrderLine.objects.bulk_update(lines, ["quantity_cancelled"])
+    order_sync_progress(order=order, lines=lines)
+    if order.financial_status == Order.FinancialStatus.AUTHORIZED:
+        order_set_financial_status(
+            order=order,
+            status=Order.FinancialStatus.VOIDED,
+            actor=actor,
+            message="Authorization voided: order cancelled",
+        )
+    order_add_event(
+        order=order,
+        kind=EventKind.CANCELLED,
+        message=f"Cancelled: {reason}",
+        actor=actor,
+        public=True,
+    )
+    return order
+
+
+def order_sync_progress(
+    *, order: Order, lines: Sequence[OrderLine] | None = None, actor=None
+) -> Order:
+    """Recompute allocation and fulfillment status from the lines (caller holds the lock);
+    a confirmed order whose every open unit has shipped becomes ``shipped``."""
+    lines = list(lines if lines is not None else order.lines.all())
+    wanted = sum(line.quantity - line.quantity_cancelled for line in lines)
+    allocated = sum(line.quantity_allocated + line.quantity_shipped for line in lines)
+    shipped = sum(line.quantity_shipped for line in lines)
+
+    A, F = Order.AllocationStatus, Order.FulfillmentStatus
+    if wanted and allocated >= wanted:
+        allocation = A.ALLOCATED
+    elif allocated:
+        allocation = A.PARTIAL
+    else:
+        allocation = A.UNALLOCATED if wanted else order.allocation_status
+    if wanted and shipped >= wanted:
+        fulfillment = F.FULFILLED
+    elif shipped:
+        fulfillment = F.PARTIAL
+    else:
+        fulfillment = F.UNFULFILLED
+
+    changed = []
+    if allocation != order.allocation_status:
+        order.allocation_status = allocation
+        changed.append("allocation_status")
+    if fulfillment != order.fulfillment_status:
+        order.fulfillment_status = fulfillment
+        changed.append("fulfillment_status")
+    if changed:
+        order.save(update_fields=[*changed, "updated_at"])
+    if fulfillment == F.FULFILLED and order.status == Status.CONFIRMED:
+        _transition(order, Status.SHIPPED, "mark shipped")
+        order_add_event(
+            order=order,
+            kind=EventKind.SHIPPED,
+            actor=actor,
+            public=True,
+            message="All items shipped",
+        )
+    return order
+
+
+@transaction.atomic
+def order_mark_delivered(*, order: Order, actor=None) -> Order:
+    """shipped -> delivered (fulfillment calls it when every shipment is delivered)."""
+    order_lock(order)
+    _transition(order, Status.DELIVERED, "mark delivered")
+    order_add_event(
+        order=order, kind=EventKind.DELIVERED, message="Delivered", actor=actor, public=True
+    )
+    return order
+
+
+@transaction.atomic
+def order_set_financial_status(
+    *, order: Order, status: str, actor=None, message: str = ""
+) -> Order:
+    """Move the payment state along FINANCIAL_TRANSITIONS with a ``payment`` event."""
+    if status not in FINANCIAL_TRANSITIONS[order.financial_status]:
+        raise InvalidTransition(
+            entity="Order",
+            number=order.number,
+            current=order.financial_status,
+            move=f"set payment to {status}",
+        )
+    previous = order.financial_status
+    order.financial_status = status
+    order.save(update_fields=["financial_status", "updated_at"])
+    order_add_event(
+        order=order,
+        kind=EventKind.PAYMENT,
+        actor=actor,
+        message=message or f"Payment {previous} -> {status}",
+        data={"from": previous, "to": status},
+    )
+    return order
+
+
+@transaction.atomic
+def order_mark_paid(*, order: Order, actor=None) -> Order:
+    order_lock(order)
+    if order.status == Status.CANCELLED:
+        raise InvalidTransition(
+            entity="Order", number=order.number, current=order.status, move="mark paid"
+        )
+    return order_set_financial_status(order=order, status=Order.FinancialStatus.PAID, actor=actor)
+
+
+@transaction.atomic
+def order_add_note(*, order: Order, message: str, actor=None, public: bool = False) -> OrderEvent:
+    message = (message or "").strip()
+    if not message:
+        raise OrderInvalid("A note needs text", field="message")
+    return order_add_event(
+        order=order, kind=EventKind.NOTE, message=message, actor=actor, public=public
+    )
+
+
+@transaction.atomic
+def order_record_refund(*, order: Order, amount: Decimal, actor=None) -> Order:
+    """Add ``amount`` to the refunded total (never above what was paid) and move the
+    financial status. Called by ``returns.services.refund_create``; locks the order."""
+    order_lock(order)
+    paid_states = {
+        Order.FinancialStatus.PAID,
+        Order.FinancialStatus.PARTIALLY_REFUNDED,
+    }
+    if order.financial_status not in paid_states:
+        raise InvalidTransition(
+            entity="Order",
+            number=order.number,
+            current=order.financial_status,
+            move="refund",
+            detail="nothing has been paid",
+        )
+    amount = _money(amount, "amount")
+    if amount <= 0:
+        raise OrderInvalid("amount must be greater than 0", field="amount")
+    refundable = order.total - order.refunded_total
+    if amount > refundable:
+        from oms.exceptions import Conflict
+
+        raise Conflict(
+            f"Refund {amount} {order.currency} exceeds what is left to refund on "
+            f"{order.number} ({refundable} {order.currency})",
+            field="amount",
+        )
+    order.refunded_total = order.refunded_total + amount
+    order.save(update_fields=["refunded_total", "updated_at"])
+    target = (
+        Order.FinancialStatus.REFUNDED
+        if order.refunded_total >= order.total
+        else Order.FinancialStatus.PARTIALLY_REFUNDED
+    )
+    return order_set_financial_status(
+        order=order,
+        status=target,
+        actor=actor,
+        message=f"Refunded {amount} {order.currency} (total refunded {order.refunded_total})",
+    )

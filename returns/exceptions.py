@@ -1,0 +1,5 @@
+from oms.exceptions import Conflict, DomainError, InvalidTransition  # noqa: F401
+
+
+class ReturnInvalid(DomainError):
+    code = "invalid_return"
