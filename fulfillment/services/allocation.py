@@ -12,14 +12,24 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
-from fulfillment.models import OPEN_SHIPMENT_STATUSES, Shipment, ShipmentLine
-from fulfillment.routing import STRATEGIES, Need, Plan
+from fulfillment.models import OPEN_SHIPMENT_STATUSES, Shipment, ShipmentLine, ShippingRate
+from fulfillment.routing import (
+    STRATEGIES,
+    Available,
+    Destination,
+    Need,
+    Plan,
+    Rate,
+    RoutingContext,
+    plan_cost,
+)
 from inventory.models import StockLevel, StockMovement, Warehouse
 from inventory.services import StockChange, stock_apply, stock_lock_levels
+from oms.actors import actor_name
 from oms.db import retry_on_conflict
-from oms.numbering import next_number
+from oms.numbering import next_numbers
 from orders import services as order_services
-from orders.models import Order, OrderEvent, OrderLine
+from orders.models import Order, OrderEvent, OrderLine, RoutingStrategy
 
 
 def strategy_for(order: Order) -> str:
@@ -32,23 +42,135 @@ def _needs(lines) -> list[Need]:
     ]
 
 
-def _plan(order: Order, needs: list[Need], levels: dict, strategy: str) -> Plan:
+def _candidates(
+    levels: dict, extra: dict | None = None
+) -> tuple[list[Warehouse], Available, dict[int, int]]:
+    """Active points with something available, the units available there (plus ``extra``
+    units per level, e.g. the order's own reservations in a preview), product weights."""
     warehouses: dict[int, Warehouse] = {}
-    available = {}
+    available: Available = {}
+    weights: dict[int, int] = {}
     for (product_id, warehouse_id), level in levels.items():
-        if not level.warehouse.active or level.available <= 0:
+        weights[product_id] = level.product.weight_grams
+        units = level.available + (extra or {}).get((product_id, warehouse_id), 0)
+        if not level.warehouse.active or units <= 0:
             continue  # inactive points and points with nothing available are skipped
         warehouses[warehouse_id] = level.warehouse
-        available[(product_id, warehouse_id)] = level.available
-    planner = STRATEGIES.get(strategy, STRATEGIES["priority"])
-    return planner(needs, list(warehouses.values()), available)
+        available[(product_id, warehouse_id)] = units
+    return list(warehouses.values()), available, weights
 
 
-@transaction.atomic
-def order_allocate(*, order: Order, actor=None, strategy: str | None = None) -> list[Shipment]:
+def routing_context(order: Order, weights: dict[int, int], *, with_rates: bool) -> RoutingContext:
+    """Destination of the order, product weights and (for ``cost``) the rate rows that
+    can apply to the destination country: one query."""
+    destination = Destination.of(order)
+    rates = None
+    if with_rates and destination.country:
+        rows = ShippingRate.objects.filter(
+            country=destination.country, service__active=True, service__carrier__active=True
+        ).select_related("service__carrier")
+        rates = [
+            Rate(
+                service=f"{r.service.carrier.code}/{r.service.code}",
+                region=r.region,
+                min_weight_grams=r.min_weight_grams,
+                max_weight_grams=r.max_weight_grams,
+                price=r.price,
+                currency=r.currency,
+                transit_days=r.transit_days,
+            )
+            for r in rows
+        ]
+    return RoutingContext(destination=destination, weights=weights, rates=rates)
+
+
+def _plan(
+    order: Order,
+    needs: list[Need],
+    levels: dict,
+    strategy: str,
+    *,
+    exclude: set[int] = frozenset(),
+    extra: dict | None = None,
+) -> Plan:
+    warehouses, available, weights = _candidates(levels, extra)
+    warehouses = [w for w in warehouses if w.pk not in exclude]
+    planner = STRATEGIES.get(strategy)
+    if planner is None:
+        plan = _plan(order, needs, levels, "priority", exclude=exclude, extra=extra)
+        plan.reasons.insert(0, f"Unknown routing strategy {strategy!r}; used priority")
+        return plan
+    context = routing_context(order, weights, with_rates=planner is plan_cost)
+    return planner(needs, warehouses, available, context)
+
+
+def allocation_events(
+    *, order: Order, plan: Plan, needs: list[Need], shipments: list[Shipment], actor, note=""
+) -> list[OrderEvent]:
+    """The ``allocated`` event (what was routed where, and why) and the ``backordered``
+    event (what is still waiting, and why). Not saved."""
+    events = []
+    prefix = f"{note}: " if note else ""
+    if shipments:
+        routed = ", ".join(f"{s.number} from {s.warehouse.code}" for s in shipments)
+        events.append(
+            OrderEvent(
+                order=order,
+                kind=OrderEvent.Kind.ALLOCATED,
+                actor=actor_name(actor),
+                message=f"{prefix}Routed by {plan.strategy}: {routed}. " + "; ".join(plan.reasons),
+                data={
+                    "strategy": plan.strategy,
+                    "fallback": plan.fallback or None,
+                    "shipments": [
+                        {"number": s.number, "warehouse": s.warehouse.code} for s in shipments
+                    ],
+                    "reasons": plan.reasons,
+                    "distances_km": {
+                        s.warehouse.code: round(km, 1)
+                        for s in shipments
+                        if (km := plan.distances.get(s.warehouse_id)) is not None
+                    },
+                },
+            )
+        )
+    backordered = plan.backordered(needs)
+    if backordered:
+        events.append(
+            OrderEvent(
+                order=order,
+                kind=OrderEvent.Kind.BACKORDERED,
+                actor=actor_name(actor),
+                message="Backordered: "
+                + ", ".join(f"{sku} x{q}" for sku, q in backordered.items())
+                + (". " + "; ".join(plan.shortfalls) if plan.shortfalls else ""),
+                data={"backordered": backordered, "reasons": plan.shortfalls},
+            )
+        )
+    return events
+
+
+@retry_on_conflict
+@transaction.atomic(savepoint=False)
+def order_allocate(
+    *,
+    order: Order,
+    actor=None,
+    strategy: str | None = None,
+    quiet: bool = False,
+    note: str = "",
+) -> list[Shipment]:
     """Reserve stock for the order's backordered quantities and create one shipment per
     fulfillment point used. What cannot be reserved stays backordered. Only confirmed
-    orders allocate. Returns the shipments created (possibly none)."""
+    orders allocate. Returns the shipments created (possibly none).
+
+    Locks the order, its lines, then every stock level of the products still needed
+    (pk order). ``quiet``: when nothing could be allocated, write no event (backorder
+    fills retry often). ``note`` prefixes the ``allocated`` event message ("Stock arrived").
+    Retried as a whole on a deadlock or serialization failure when called outside a
+    transaction; inside one it takes no savepoint (an error fails the caller's
+    transaction, which its own outermost entry point retries).
+    """
     order_services.order_lock(order)
     if order.status != Order.Status.CONFIRMED:
         return []
@@ -62,24 +184,42 @@ def order_allocate(*, order: Order, actor=None, strategy: str | None = None) -> 
     levels = stock_lock_levels(product_ids={n.line.product_id for n in needs})
     strategy = strategy or strategy_for(order)
     plan = _plan(order, needs, levels, strategy)
+    shipments = _apply_plan(order=order, plan=plan, levels=levels, actor=actor)
+    if shipments or not quiet:
+        OrderEvent.objects.bulk_create(
+            allocation_events(
+                order=order, plan=plan, needs=needs, shipments=shipments, actor=actor, note=note
+            )
+        )
+    order_services.order_sync_progress(order=order, lines=lines, actor=actor)
+    return shipments
 
+
+def _apply_plan(*, order: Order, plan: Plan, levels: dict, actor) -> list[Shipment]:
+    """Create one shipment per point of the plan with its lines, reserve the stock
+    (ledger ``reserve``) and count the units allocated on the order lines (the caller
+    holds the order, line and level locks and saves nothing else)."""
     by_warehouse: dict[int, list[tuple[Need, int]]] = defaultdict(list)
     for need, warehouse, qty in plan.allocations:
         by_warehouse[warehouse.pk].append((need, qty))
 
-    shipments = []
+    points = plan.warehouses
+    shipments = Shipment.objects.bulk_create(
+        [
+            Shipment(number=number, order=order, warehouse=warehouse)
+            for number, warehouse in zip(next_numbers("shipment", len(points)), points, strict=True)
+        ]
+    )
     shipment_lines = []
     changes = []
-    for warehouse in plan.warehouses:
-        shipment = Shipment.objects.create(
-            number=next_number("shipment"), order=order, warehouse=warehouse
-        )
-        shipments.append(shipment)
+    touched: dict[int, OrderLine] = {}
+    for shipment, warehouse in zip(shipments, points, strict=True):
         for need, qty in by_warehouse[warehouse.pk]:
             shipment_lines.append(
                 ShipmentLine(shipment=shipment, order_line=need.line, quantity=qty)
             )
             need.line.quantity_allocated += qty
+            touched[need.line.pk] = need.line
             changes.append(
                 StockChange(
                     need.line.product_id,
@@ -94,50 +234,8 @@ def order_allocate(*, order: Order, actor=None, strategy: str | None = None) -> 
     if changes:
         stock_apply(changes=changes, actor=actor, levels=levels)
         ShipmentLine.objects.bulk_create(shipment_lines)
-        OrderLine.objects.bulk_update(lines, ["quantity_allocated"])
-
-    backordered = {n.line.sku: n.quantity - plan.allocated_for(n) for n in needs}
-    backordered = {sku: q for sku, q in backordered.items() if q > 0}
-    events = []
-    if shipments:
-        events.append(
-            OrderEvent(
-                order=order,
-                kind=OrderEvent.Kind.ALLOCATED,
-                actor=_actor(actor),
-                message=f"Routed by {plan.strategy}: "
-                + ", ".join(f"{s.number} from {s.warehouse.code}" for s in shipments)
-                + ". "
-                + "; ".join(plan.reasons),
-                data={
-                    "strategy": plan.strategy,
-                    "shipments": [
-                        {"number": s.number, "warehouse": s.warehouse.code} for s in shipments
-                    ],
-                    "reasons": plan.reasons,
-                },
-            )
-        )
-    if backordered:
-        events.append(
-            OrderEvent(
-                order=order,
-                kind=OrderEvent.Kind.BACKORDERED,
-                actor=_actor(actor),
-                message="Backordered: "
-                + ", ".join(f"{sku} x{q}" for sku, q in backordered.items()),
-                data={"backordered": backordered},
-            )
-        )
-    OrderEvent.objects.bulk_create(events)
-    order_services.order_sync_progress(order=order, lines=lines, actor=actor)
+        OrderLine.objects.bulk_update(list(touched.values()), ["quantity_allocated"])
     return shipments
-
-
-def _actor(actor) -> str:
-    from oms.actors import actor_name
-
-    return actor_name(actor)
 
 
 @retry_on_conflict
@@ -180,7 +278,13 @@ def order_cancel_and_release(*, order: Order, reason: str, actor=None) -> Order:
             move="cancel",
             detail="part of it has already shipped",
         )
-    for shipment in order.shipments.filter(status__in=OPEN_SHIPMENT_STATUSES).order_by("pk"):
+    open_shipments = list(order.shipments.filter(status__in=OPEN_SHIPMENT_STATUSES).order_by("pk"))
+    if open_shipments:
+        # Lock every stock level the cancellations release, at once and in pk order:
+        # shipment by shipment they would be taken out of pk order and deadlock with
+        # concurrent allocations of the same SKUs.
+        stock_lock_levels(product_ids=set(order.lines.values_list("product_id", flat=True)))
+    for shipment in open_shipments:
         shipment_cancel(
             shipment=shipment, reason=f"order cancelled: {reason}", actor=actor, reallocate=False
         )
@@ -190,7 +294,10 @@ def order_cancel_and_release(*, order: Order, reason: str, actor=None) -> Order:
 def allocate_backorders(*, product_ids=None, limit: int | None = None, actor=None) -> int:
     """Offer available stock to confirmed orders with backordered lines, oldest
     ``placed_at`` first (first come, first served). Each order is allocated in its own
-    transaction. Returns how many orders got new shipments."""
+    transaction (``order_allocate``, retried on conflict). Orders waiting only for
+    products with nothing available are skipped without locking anything; the run stops
+    once none of the waiting products has stock left. Returns how many orders got new
+    shipments."""
     lines = OrderLine.objects.filter(
         quantity__gt=F("quantity_allocated") + F("quantity_shipped") + F("quantity_cancelled"),
         order__status=Order.Status.CONFIRMED,
@@ -201,25 +308,111 @@ def allocate_backorders(*, product_ids=None, limit: int | None = None, actor=Non
     )
     if product_ids:
         lines = lines.filter(product_id__in=product_ids)
+    waiting: dict[int, set[int]] = defaultdict(set)
+    for order_id, product_id in lines.values_list("order_id", "product_id"):
+        waiting[order_id].add(product_id)
+    if not waiting:
+        return 0
+    wanted = set().union(*waiting.values())
+    in_stock = _products_in_stock(wanted)
     order_ids = list(
-        Order.objects.filter(pk__in=lines.values("order_id"))
+        Order.objects.filter(pk__in=list(waiting))
         .order_by("placed_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
     filled = 0
-    stock_left = StockLevel.objects.filter(warehouse__active=True, on_hand__gt=F("reserved"))
-    if product_ids:
-        stock_left = stock_left.filter(product_id__in=product_ids)
-    for order in (
-        Order.objects.filter(pk__in=order_ids).select_related("channel").order_by("placed_at", "pk")
-    ):
-        if not stock_left.exists():
+    for start in range(0, len(order_ids), 200):
+        if not in_stock:
             break
-        if _allocate_one(order=order, actor=actor):
-            filled += 1
+        chunk = order_ids[start : start + 200]
+        orders = Order.objects.filter(pk__in=chunk).select_related("channel")
+        for order in sorted(orders, key=lambda o: (o.placed_at, o.pk)):
+            hoped = waiting[order.pk] & in_stock
+            if not hoped:
+                continue
+            if order_allocate(order=order, actor=actor, quiet=True, note="Stock arrived"):
+                filled += 1
+            in_stock -= hoped - _products_in_stock(hoped)
+            if not in_stock:
+                break
     return filled
 
 
-@retry_on_conflict
-def _allocate_one(*, order: Order, actor=None) -> bool:
-    return bool(order_allocate(order=order, actor=actor))
+def _products_in_stock(product_ids: set[int]) -> set[int]:
+    return set(
+        StockLevel.objects.filter(
+            product_id__in=product_ids, warehouse__active=True, on_hand__gt=F("reserved")
+        )
+        .values_list("product_id", flat=True)
+        .distinct()
+    )
+
+
+# --------------------------------------------------------------------------- preview
+
+
+def route_preview(order: Order, *, whole_order: bool | None = None) -> dict:
+    """What every routing strategy would do for ``order`` now, without reserving
+    anything: no locks, no writes (a handful of plain reads). JSON-serialisable.
+
+    Scope ``backordered``: the quantities the next allocation would route. Scope
+    ``open`` (``whole_order=True``): every unit not shipped and not already being picked,
+    with this order's own unpicked reservations counted as available again, i.e. what
+    routing from scratch would do. By default: ``backordered`` when something is
+    backordered, else ``open``.
+    """
+    lines = list(OrderLine.objects.filter(order=order).order_by("pk"))
+    backordered = _needs(lines)
+    if whole_order is None:
+        whole_order = not backordered
+    extra: dict[tuple[int, int], int] = defaultdict(int)
+    if whole_order:
+        held: dict[int, int] = defaultdict(int)
+        open_lines = ShipmentLine.objects.filter(
+            shipment__order=order, shipment__status__in=OPEN_SHIPMENT_STATUSES
+        ).values_list(
+            "order_line_id",
+            "order_line__product_id",
+            "shipment__warehouse_id",
+            "shipment__status",
+            "quantity",
+        )
+        for line_id, product_id, warehouse_id, status, qty in open_lines:
+            if status == Shipment.Status.ALLOCATED:
+                extra[(product_id, warehouse_id)] += qty
+            else:
+                held[line_id] += qty  # being picked: it stays where it is
+        needs = []
+        for line in lines:
+            qty = line.quantity - line.quantity_cancelled - line.quantity_shipped - held[line.pk]
+            if qty > 0:
+                needs.append(Need(line, qty))
+    else:
+        needs = backordered
+    levels = {
+        (lv.product_id, lv.warehouse_id): lv
+        for lv in StockLevel.objects.filter(
+            product_id__in={n.line.product_id for n in needs}
+        ).select_related("product", "warehouse")
+    }
+    warehouses, available, weights = _candidates(levels, extra)
+    context = routing_context(order, weights, with_rates=True)
+    chosen = strategy_for(order)
+    labels = dict(RoutingStrategy.choices)
+    strategies = {}
+    for name, planner in STRATEGIES.items():
+        plan = planner(needs, warehouses, dict(available), context)
+        strategies[name] = {
+            "label": labels.get(name, name),
+            "selected": name == chosen,
+            **plan.as_dict(needs),
+        }
+    return {
+        "order": order.number,
+        "status": order.status,
+        "scope": "open" if whole_order else "backordered",
+        "strategy": chosen,
+        "destination": context.destination.as_dict(),
+        "lines": [{"sku": n.line.sku, "quantity": n.quantity} for n in needs],
+        "strategies": strategies,
+    }
