@@ -126,7 +126,7 @@ def intake_fingerprint(
 def customer_upsert(*, email: str, name: str = "", phone: str = "") -> Customer:
     """Find the customer by e-mail (case-insensitive) or create it; fills a missing name."""
     email = email.strip().lower()
-    customer = Customer.objects.filter(email=email).first()
+    customer = Customer.objects.filter(email__iexact=email).order_by("pk").first()
     if customer is None:
         try:
             with transaction.atomic():

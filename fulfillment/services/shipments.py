@@ -5,6 +5,8 @@ its stock levels in pk order, the same order as allocation, so shipment actions 
 allocations never deadlock each other.
 """
 
+from decimal import InvalidOperation
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,7 +18,7 @@ from fulfillment.models import (
     ShipmentLine,
 )
 from inventory.models import StockMovement
-from inventory.services import StockChange, stock_apply
+from inventory.services import StockChange, stock_apply, stock_lock_levels
 from oms.exceptions import InvalidTransition
 from oms.money import quantize_money
 from orders import services as order_services
@@ -222,7 +224,15 @@ def shipment_ship(
     shipment.service = (service or shipment.service)[:64]
     shipment.tracking_number = (tracking_number or shipment.tracking_number)[:64]
     if shipping_cost is not None:
-        shipment.shipping_cost = quantize_money(shipping_cost)
+        try:
+            shipping_cost = quantize_money(shipping_cost)
+        except (InvalidOperation, TypeError, ValueError):
+            raise FulfillmentError(
+                "shipping_cost must be a decimal number", field="shipping_cost"
+            ) from None
+        if shipping_cost < 0:
+            raise FulfillmentError("shipping_cost must not be negative", field="shipping_cost")
+        shipment.shipping_cost = shipping_cost
     if estimated_delivery is not None:
         shipment.estimated_delivery = estimated_delivery
     shipment.shipped_at = timezone.now()
@@ -284,6 +294,12 @@ def shipment_cancel(
     if shipment.status not in OPEN_SHIPMENT_STATUSES:
         raise InvalidTransition(
             entity="Shipment", number=shipment.number, current=shipment.status, move="cancel"
+        )
+    if reallocate:
+        # Re-routing locks every level of the order's products in pk order; take them now,
+        # before the release locks this shipment's levels out of that order (deadlock).
+        stock_lock_levels(
+            product_ids=set(shipment.order.lines.values_list("product_id", flat=True))
         )
     lines = _lines(shipment)
     order_lines = {
