@@ -9,6 +9,8 @@ DEBUG          "1"/"true" to enable (default on for development)
 ALLOWED_HOSTS  comma separated
 Q_BROKER       "orm" (default) or a redis:// URL for django-q2
 Q_SYNC         "1" runs django-q2 tasks synchronously (tests)
+OMS_MAX_UPLOAD_MB  largest CSV upload on the imports page (default 50)
+MEDIA_ROOT     where uploaded files are kept (default <project>/media)
 """
 
 import os
@@ -51,6 +53,8 @@ INSTALLED_APPS = [
     "django_filters",
     "import_export",
     "django_q",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "oms",
     "inventory",
     "orders",
@@ -125,6 +129,28 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "COERCE_DECIMAL_TO_STRING": True,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "oms.api.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"login": "20/min", "intake": "600/min"},
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "OMS API",
+    "DESCRIPTION": "Orders, stock, fulfillment and returns. Token auth: "
+    "`Authorization: Token <key>`. Natural keys in URLs (sku, warehouse code, numbers).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.Order.Status",
+        "ShipmentStatusEnum": "fulfillment.models.Shipment.Status",
+        "ReturnStatusEnum": "returns.models.ReturnRequest.Status",
+        "FinancialStatusEnum": "orders.models.Order.FinancialStatus",
+        "PlacementFinancialStatusEnum": ["pending", "authorized", "paid"],
+    },
 }
 
 Q_BROKER = os.environ.get("Q_BROKER", "orm")
@@ -146,6 +172,12 @@ else:
 
 # Routing strategy used when a channel does not name one.
 OMS_DEFAULT_ROUTING_STRATEGY = os.environ.get("OMS_DEFAULT_ROUTING_STRATEGY", "priority")
+
+# CSV imports: the largest file the staff imports page accepts, in MB; uploaded files
+# are kept under MEDIA_ROOT/imports/ for the background job (and as a record).
+OMS_MAX_UPLOAD_MB = int(os.environ.get("OMS_MAX_UPLOAD_MB", "50"))
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media")))
+MEDIA_URL = "media/"
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,288 @@
+"""REST API v1: channels and orders."""
+
+import django_filters
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import filters, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from oms.api import RolePermission, UTCDateTimeFilter, idempotent
+from orders import services
+from orders.models import Channel, Order, OrderEvent, OrderLine
+from orders.selectors import order_detail_queryset, order_list_queryset
+
+MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": 0}
+
+
+class ChannelSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Channel
+        fields = [
+            "code",
+            "name",
+            "kind",
+            "auto_confirm",
+            "handling_days",
+            "routing_strategy",
+            "active",
+        ]
+        extra_kwargs = {"handling_days": {"max_value": 365}}
+
+
+class CustomerInSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    name = serializers.CharField(max_length=255, required=False, default="", allow_blank=True)
+    phone = serializers.CharField(max_length=32, required=False, default="", allow_blank=True)
+
+
+class AddressSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=255)
+    line1 = serializers.CharField(max_length=255)
+    line2 = serializers.CharField(max_length=255, required=False, default="", allow_blank=True)
+    city = serializers.CharField(max_length=128)
+    region = serializers.CharField(max_length=64, required=False, default="", allow_blank=True)
+    postcode = serializers.CharField(max_length=32, required=False, default="", allow_blank=True)
+    country = serializers.RegexField(
+        r"^[A-Za-z]{2}$",
+        max_length=2,
+        error_messages={"invalid": "Use a 2-letter ISO 3166-1 country code."},
+    )
+    phone = serializers.CharField(max_length=32, required=False, default="", allow_blank=True)
+
+
+class LineInSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = serializers.IntegerField(min_value=1, max_value=services.MAX_LINE_QUANTITY)
+    unit_price = serializers.DecimalField(**MONEY, required=False)
+
+
+class OrderCreateSerializer(serializers.Serializer):
+    channel = serializers.SlugRelatedField(slug_field="code", queryset=Channel.objects.all())
+    external_id = serializers.CharField(
+        max_length=128, required=False, allow_null=True, allow_blank=False
+    )
+    currency = serializers.RegexField(
+        r"^[A-Z]{3}$",
+        error_messages={"invalid": "Use a 3-letter ISO 4217 currency code in capitals, e.g. EUR."},
+    )
+    customer = CustomerInSerializer(required=False)
+    shipping_address = AddressSerializer()
+    lines = LineInSerializer(many=True, allow_empty=False, max_length=services.MAX_LINES)
+    shipping_total = serializers.DecimalField(**MONEY, required=False, default=0)
+    tax_total = serializers.DecimalField(**MONEY, required=False, default=0)
+    placed_at = serializers.DateTimeField(required=False)
+    financial_status = serializers.ChoiceField(
+        choices=[
+            Order.FinancialStatus.PENDING,
+            Order.FinancialStatus.AUTHORIZED,
+            Order.FinancialStatus.PAID,
+        ],
+        required=False,
+        default="pending",
+    )
+    notes = serializers.CharField(required=False, default="", allow_blank=True, max_length=5000)
+
+    def validate_lines(self, lines):
+        from inventory.models import Product
+
+        skus = {line["sku"] for line in lines}
+        known = set(Product.objects.filter(sku__in=skus).values_list("sku", flat=True))
+        errors = [
+            {"sku": [f"Unknown SKU {line['sku']!r}."]} if line["sku"] not in known else {}
+            for line in lines
+        ]
+        if any(errors):
+            raise serializers.ValidationError(errors)
+        return lines
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    quantity_backordered = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OrderLine
+        fields = [
+            "id",
+            "sku",
+            "name",
+            "quantity",
+            "unit_price",
+            "quantity_allocated",
+            "quantity_shipped",
+            "quantity_cancelled",
+            "quantity_returned",
+            "quantity_backordered",
+        ]
+
+    def get_quantity_backordered(self, line) -> int:
+        if line.order.status not in (Order.Status.CONFIRMED, Order.Status.ON_HOLD):
+            return 0
+        return max(line.quantity_backordered, 0)
+
+
+class OrderEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderEvent
+        fields = ["kind", "message", "data", "actor", "public", "created_at"]
+
+
+class OrderShipmentSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    warehouse = serializers.CharField(source="warehouse.code")
+    status = serializers.CharField()
+    carrier = serializers.CharField()
+    service = serializers.CharField()
+    tracking_number = serializers.CharField()
+    shipped_at = serializers.DateTimeField(allow_null=True)
+    delivered_at = serializers.DateTimeField(allow_null=True)
+
+
+class OrderListSerializer(serializers.ModelSerializer):
+    channel = serializers.CharField(source="channel.code")
+    customer_email = serializers.CharField(source="customer.email", default=None, allow_null=True)
+    lines = OrderLineSerializer(many=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "number",
+            "channel",
+            "external_id",
+            "customer_email",
+            "status",
+            "hold_reason",
+            "cancel_reason",
+            "allocation_status",
+            "fulfillment_status",
+            "financial_status",
+            "currency",
+            "subtotal",
+            "shipping_total",
+            "tax_total",
+            "total",
+            "refunded_total",
+            "placed_at",
+            "ship_by",
+            "lines",
+        ]
+
+
+class OrderSerializer(OrderListSerializer):
+    customer = serializers.SerializerMethodField()
+    shipping_address = serializers.SerializerMethodField()
+    shipments = OrderShipmentSerializer(many=True)
+    events = OrderEventSerializer(many=True)
+
+    class Meta(OrderListSerializer.Meta):
+        fields = [
+            *OrderListSerializer.Meta.fields,
+            "customer",
+            "shipping_address",
+            "notes",
+            "tracking_token",
+            "confirmed_at",
+            "shipments",
+            "events",
+        ]
+
+    def get_customer(self, order) -> dict | None:
+        c = order.customer
+        return {"email": c.email, "name": c.name, "phone": c.phone} if c else None
+
+    def get_shipping_address(self, order) -> dict:
+        return {k: getattr(order, f"ship_{k}") for k in services.ADDRESS_FIELDS}
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=255)
+
+
+class OptionalReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=255, required=False, default="cancelled by API")
+
+
+class OrderFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Order.Status.choices)
+    channel = django_filters.CharFilter(field_name="channel__code")
+    placed_after = UTCDateTimeFilter(field_name="placed_at", lookup_expr="gte")
+    placed_before = UTCDateTimeFilter(field_name="placed_at", lookup_expr="lt")
+    allocation_status = django_filters.ChoiceFilter(choices=Order.AllocationStatus.choices)
+    fulfillment_status = django_filters.ChoiceFilter(choices=Order.FulfillmentStatus.choices)
+    financial_status = django_filters.ChoiceFilter(choices=Order.FinancialStatus.choices)
+    external_id = django_filters.CharFilter()
+
+    class Meta:
+        model = Order
+        fields = ["status", "channel", "placed_after", "placed_before", "external_id"]
+
+
+ORDER_ERRORS = {
+    400: OpenApiResponse(description="Bad input, with a message per field"),
+    404: OpenApiResponse(description="Unknown order number"),
+    409: OpenApiResponse(description="The state machine refuses this move"),
+}
+
+
+class ChannelViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Sales channels by code."""
+
+    queryset = Channel.objects.order_by("code")
+    serializer_class = ChannelSerializer
+    permission_classes = [RolePermission]
+    warehouse_read = True
+    lookup_field = "code"
+    lookup_value_regex = "[^/]+"
+    filterset_fields = ["kind", "active"]
+
+
+class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Orders by number: list, retrieve, hold. The workflow actions that reach into
+    fulfillment (create with auto-confirm, confirm, release, cancel) are added by
+    ``fulfillment.api.OrderWorkflowViewSet``, which the router serves."""
+
+    permission_classes = [RolePermission]
+    warehouse_read = True
+    lookup_field = "number"
+    lookup_value_regex = "[^/]+"
+    filterset_class = OrderFilter
+    filter_backends = [
+        django_filters.rest_framework.DjangoFilterBackend,
+        filters.SearchFilter,
+        filters.OrderingFilter,
+    ]
+    search_fields = ["number", "external_id", "customer__email", "customer__name", "ship_name"]
+    ordering_fields = ["placed_at", "number", "total", "status"]
+    ordering = ["-placed_at", "-id"]
+
+    def get_queryset(self):
+        if self.action == "list":
+            return order_list_queryset()
+        return order_detail_queryset()
+
+    def get_serializer_class(self):
+        return OrderListSerializer if self.action == "list" else OrderSerializer
+
+    def _respond(self, order, code=status.HTTP_200_OK):
+        order = order_detail_queryset().get(pk=order.pk)
+        return Response(OrderSerializer(order).data, status=code)
+
+    @extend_schema(request=ReasonSerializer, responses={200: OrderSerializer, **ORDER_ERRORS})
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def hold(self, request, number=None):
+        order = self.get_object()
+        data = _valid(ReasonSerializer, request)
+        services.order_hold(order=order, reason=data["reason"], actor=request.user)
+        return self._respond(order)
+
+
+def _valid(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
