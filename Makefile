@@ -1,4 +1,5 @@
 # OMS developer commands. Everything installs into ./.venv from pyproject.toml.
+SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -32,13 +33,16 @@ migrate: install
 seed: migrate
 	$(PY) manage.py seed_demo
 
-# Run the app on the embedded default (SQLite file db.sqlite3) with demo data.
+# Run the app on the embedded default (SQLite file db.sqlite3) with demo data: the web
+# server and a django-q2 cluster (background jobs) together; Ctrl-C stops both.
 run: seed
 	@echo ""
 	@echo "  OMS running at http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
 	@echo "  Logins are printed above by seed_demo (manager / warehouse)."
 	@echo ""
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@trap 'kill 0' INT TERM EXIT; \
+	$(PY) manage.py qcluster & \
+	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
 # The whole test suite; uses DATABASE_URL when set (PostgreSQL in CI), else SQLite.
 test: install-test

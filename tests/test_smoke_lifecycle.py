@@ -51,8 +51,9 @@ def test_full_lifecycle_ends_with_a_clean_ledger():
     order.refresh_from_db()
     assert order.status == Order.Status.DELIVERED
 
-    rma = return_request(order=order, lines=[{"sku": "TSHIRT-M", "quantity": 1,
-                                              "reason": "size_fit"}])
+    rma = return_request(
+        order=order, lines=[{"sku": "TSHIRT-M", "quantity": 1, "reason": "size_fit"}]
+    )
     return_approve(return_request=rma)
     return_receive(return_request=rma)
     refund = return_refund(return_request=rma)
