@@ -377,9 +377,10 @@ class StockMovementAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
         "note",
     ]
     list_select_related = ["product", "warehouse"]
-    list_filter = ["kind", "warehouse"]
-    search_fields = ["product__sku", "reference", "note", "actor"]
-    date_hierarchy = "created_at"
+    # No date_hierarchy: its date drill-down aggregates the whole ledger; a date filter
+    # narrows the newest-first (primary key) listing instead.
+    list_filter = ["kind", "warehouse", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["product__sku", "=reference", "actor"]
     fields = [
         "created_at",
         "product",

@@ -105,19 +105,30 @@ class StockMovement(models.Model):
         TRANSFER_IN = "transfer_in", "Transfer in"
         IMPORT = "import", "Import"
 
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="movements")
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="movements")
+    # Lean on indexes: this table takes a row for every stock change (100k per big CSV
+    # import), and each index costs every insert. (product, warehouse) serves lookups by
+    # product and the ledger check; ``reference`` serves lookups by order/shipment/batch;
+    # the newest-first listing uses the primary key.
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="movements", db_index=False
+    )
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="movements", db_index=False
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     on_hand_delta = models.IntegerField(default=0)
     reserved_delta = models.IntegerField(default=0)
-    reference = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    reference = models.CharField(max_length=64, blank=True, default="")
     note = models.CharField(max_length=255, blank=True, default="")
     actor = models.CharField(max_length=150, default="system")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["product", "warehouse"], name="movement_level_idx")]
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["product", "warehouse"], name="movement_level_idx"),
+            models.Index(fields=["reference"], name="movement_reference_idx"),
+        ]
 
     def __str__(self) -> str:
         deltas = f"{self.on_hand_delta:+}/{self.reserved_delta:+}"
