@@ -10,4 +10,9 @@ from oms.settings import *  # noqa: E402,F403
 
 ROOT_URLCONF = "bench.urls"
 DEBUG = False
+SECURE_SSL_REDIRECT = False  # the benchmark talks plain HTTP on loopback
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "ERROR"}}
