@@ -11,6 +11,10 @@ Q_BROKER       "orm" (default) or a redis:// URL for django-q2
 Q_SYNC         "1" runs django-q2 tasks synchronously (tests)
 OMS_MAX_UPLOAD_MB  largest CSV upload on the imports page (default 50)
 MEDIA_ROOT     where uploaded files are kept (default <project>/media)
+EMAIL_HOST     SMTP server for customer e-mails (unset: printed to the console);
+               EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS,
+               EMAIL_USE_SSL, DEFAULT_FROM_EMAIL go with it
+OMS_PUBLIC_URL base URL of the customer tracking links in e-mails
 """
 
 import os
@@ -71,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "oms.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "oms.urls"
@@ -95,6 +100,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
+        # A persistent connection is checked before reuse, so a backend terminated
+        # between requests costs a reconnect, not a failed request.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -183,8 +191,9 @@ Q_BROKER = os.environ.get("Q_BROKER", "orm")
 Q_CLUSTER = {
     "name": "oms",
     "workers": int(os.environ.get("Q_WORKERS", "2")),
-    "timeout": 300,
-    "retry": 360,
+    # A task whose worker died is handed out again after ``retry`` seconds.
+    "timeout": int(os.environ.get("Q_TIMEOUT", "300")),
+    "retry": int(os.environ.get("Q_RETRY", "360")),
     "max_attempts": 5,
     "queue_limit": 50,
     "bulk": 10,
@@ -204,6 +213,42 @@ OMS_DEFAULT_ROUTING_STRATEGY = os.environ.get("OMS_DEFAULT_ROUTING_STRATEGY", "p
 OMS_MAX_UPLOAD_MB = int(os.environ.get("OMS_MAX_UPLOAD_MB", "50"))
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "media/"
+
+# Customer e-mails (shipped, delivered, return received, refund): the console by default,
+# SMTP when EMAIL_HOST is set.
+if os.environ.get("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["EMAIL_HOST"]
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", not _env_bool("EMAIL_USE_SSL", False))
+    EMAIL_USE_SSL = _env_bool("EMAIL_USE_SSL", False)
+    EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "OMS Store <orders@example.com>")
+OMS_PUBLIC_URL = os.environ.get("OMS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+OMS_COMPANY_NAME = os.environ.get("OMS_COMPANY_NAME", "OMS Store")
+# Days after delivery a customer may send items back (packing slips and e-mails say so).
+OMS_RETURN_DAYS = int(os.environ.get("OMS_RETURN_DAYS", "30"))
+# A failed e-mail is tried again this many times in all, minutes apart (doubling).
+OMS_NOTIFICATION_ATTEMPTS = 4
+OMS_NOTIFICATION_RETRY_MINUTES = 5
+
+# Carriers (fulfillment.carriers): HTTP timeout in seconds, attempts per call (timeouts,
+# refused connections and 5xx are retried) and the first backoff in seconds (doubling).
+OMS_CARRIER_TIMEOUT = float(os.environ.get("OMS_CARRIER_TIMEOUT", "10"))
+OMS_CARRIER_ATTEMPTS = int(os.environ.get("OMS_CARRIER_ATTEMPTS", "3"))
+OMS_CARRIER_BACKOFF = 0.5
+# Rate shopping: the delivery promise is the order's ship_by plus this many business days
+# for the channels named here; other channels promise the transit time of the cheapest
+# service to the destination (what a checkout quoting "standard shipping" promises).
+OMS_DELIVERY_PROMISE_DAYS: dict[str, int] = {}
+# Documents: a batch of this many pages or more (a wave of packing slips) is rendered in
+# this many processes and merged into one PDF.
+OMS_DOCUMENT_PROCESSES = int(os.environ.get("OMS_DOCUMENT_PROCESSES", "2"))
+OMS_DOCUMENT_PARALLEL_MIN_PAGES = 16
 
 LOGGING = {
     "version": 1,
