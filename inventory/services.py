@@ -10,8 +10,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
+from django.utils import timezone
 
 from inventory.exceptions import InsufficientStock, StockError
 from inventory.models import Product, StockLevel, StockMovement, Warehouse
@@ -85,6 +86,30 @@ def _offer_to_backorders(product_ids: set[int]) -> None:
     )
 
 
+def _update_levels(deltas: list[tuple[int, int, int]]) -> None:
+    """Add (level id, on_hand delta, reserved delta) to already locked levels: one
+    statement on PostgreSQL however many levels, one per level elsewhere."""
+    if not deltas:
+        return
+    now = timezone.now()
+    if connection.vendor == "postgresql" and len(deltas) > 1:
+        values = ", ".join(["(%s::bigint, %s::integer, %s::integer)"] * len(deltas))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE inventory_stocklevel AS s SET on_hand = s.on_hand + v.d_on_hand, "
+                "reserved = s.reserved + v.d_reserved, updated_at = %s "
+                f"FROM (VALUES {values}) AS v(id, d_on_hand, d_reserved) WHERE s.id = v.id",
+                [now, *(x for delta in deltas for x in delta)],
+            )
+        return
+    for pk, d_on_hand, d_reserved in deltas:
+        StockLevel.objects.filter(pk=pk).update(
+            on_hand=F("on_hand") + d_on_hand,
+            reserved=F("reserved") + d_reserved,
+            updated_at=now,
+        )
+
+
 @transaction.atomic
 def stock_apply(
     *,
@@ -137,14 +162,15 @@ def stock_apply(
                 available=level.available,
             )
 
-    for key, (d_on_hand, d_reserved) in sorted(totals.items(), key=lambda kv: levels[kv[0]].pk):
-        if d_on_hand or d_reserved:
-            level = levels[key]
-            StockLevel.objects.filter(pk=level.pk).update(
-                on_hand=F("on_hand") + d_on_hand, reserved=F("reserved") + d_reserved
-            )
-            level.on_hand += d_on_hand
-            level.reserved += d_reserved
+    deltas = [
+        (levels[key].pk, d_on_hand, d_reserved)
+        for key, (d_on_hand, d_reserved) in totals.items()
+        if d_on_hand or d_reserved
+    ]
+    _update_levels(sorted(deltas))
+    for key, (d_on_hand, d_reserved) in totals.items():
+        levels[key].on_hand += d_on_hand
+        levels[key].reserved += d_reserved
 
     name = actor_name(actor)
     movements = StockMovement.objects.bulk_create(

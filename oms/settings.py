@@ -11,6 +11,8 @@ Q_BROKER       "orm" (default) or a redis:// URL for django-q2
 Q_SYNC         "1" runs django-q2 tasks synchronously (tests)
 OMS_MAX_UPLOAD_MB  largest CSV upload on the imports page (default 50)
 MEDIA_ROOT     where uploaded files are kept (default <project>/media)
+OMS_WEBHOOK_TIMEOUT_SECONDS / _MAX_ATTEMPTS / _BACKOFF_SECONDS  outgoing webhook delivery
+OMS_PUBLIC_URL base URL shown with the channel intake URLs in the admin
 EMAIL_HOST     SMTP server for customer e-mails (unset: printed to the console);
                EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS,
                EMAIL_USE_SSL, DEFAULT_FROM_EMAIL go with it
@@ -18,6 +20,7 @@ OMS_PUBLIC_URL base URL of the customer tracking links in e-mails
 """
 
 import os
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -135,6 +138,12 @@ STORAGES = {
     },
 }
 
+# Development and tests run without collectstatic: serve from the app folders instead
+# of warning about the missing STATIC_ROOT.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
+
 # Production hardening (DEBUG off): HTTPS only, secure cookies, HSTS. Behind a proxy
 # that terminates TLS, it must set X-Forwarded-Proto.
 if not DEBUG:
@@ -213,6 +222,17 @@ OMS_DEFAULT_ROUTING_STRATEGY = os.environ.get("OMS_DEFAULT_ROUTING_STRATEGY", "p
 OMS_MAX_UPLOAD_MB = int(os.environ.get("OMS_MAX_UPLOAD_MB", "50"))
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "media/"
+
+# Outgoing webhooks (oms.webhooks): HTTP timeout per attempt, attempts before giving up,
+# backoff base (attempt n waits base * 2**(n-1) seconds, capped); 0 retries at once.
+OMS_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("OMS_WEBHOOK_TIMEOUT_SECONDS", "10"))
+OMS_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("OMS_WEBHOOK_MAX_ATTEMPTS", "6"))
+OMS_WEBHOOK_BACKOFF_SECONDS = float(os.environ.get("OMS_WEBHOOK_BACKOFF_SECONDS", "30"))
+OMS_WEBHOOK_BACKOFF_MAX_SECONDS = 3600.0
+# Channel intake (orders.intake): the replaced secret stays valid this long after a
+# rotation; the public base URL shown with the intake URLs in the admin.
+OMS_INTAKE_SECRET_GRACE_HOURS = int(os.environ.get("OMS_INTAKE_SECRET_GRACE_HOURS", "24"))
+OMS_PUBLIC_URL = os.environ.get("OMS_PUBLIC_URL", "").rstrip("/")
 
 # Customer e-mails (shipped, delivered, return received, refund): the console by default,
 # SMTP when EMAIL_HOST is set.
