@@ -133,6 +133,12 @@ class Shipment(models.Model):
     tracking_number = models.CharField(max_length=64, blank=True, default="", db_index=True)
     shipping_cost = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     weight_grams = models.PositiveIntegerField(null=True, blank=True)
+    # The package as packed (recorded at the pack station; used for rate quotes).
+    length_cm = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
+    width_cm = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
+    height_cm = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
+    # The carrier's label as booked (PDF); blank until booked through a carrier adapter.
+    label_pdf = models.FileField(upload_to="labels/%Y/%m/", blank=True, default="")
     estimated_delivery = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     shipped_at = models.DateTimeField(null=True, blank=True)
@@ -185,3 +191,39 @@ class ShipmentLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.shipment_id}:{self.order_line_id}x{self.quantity}"
+
+
+class TrackingEvent(models.Model):
+    """A carrier scan of a shipment (pushed to the API or polled from the carrier).
+
+    Keyed by (shipment, code, occurred_at): a repeated event is the same row, so carriers
+    may resend and pollers may re-read without effect."""
+
+    class Code(models.TextChoices):
+        IN_TRANSIT = "in_transit", "In transit"
+        OUT_FOR_DELIVERY = "out_for_delivery", "Out for delivery"
+        DELIVERED = "delivered", "Delivered"
+        EXCEPTION = "exception", "Exception"
+
+    class Source(models.TextChoices):
+        API = "api", "Pushed to the API"
+        POLL = "poll", "Polled from the carrier"
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="tracking_events")
+    code = models.CharField(max_length=20, choices=Code.choices)
+    occurred_at = models.DateTimeField()
+    description = models.CharField(max_length=255, blank=True, default="")
+    location = models.CharField(max_length=128, blank=True, default="")
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.API)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shipment", "code", "occurred_at"], name="trackingevent_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shipment_id} {self.code} {self.occurred_at:%Y-%m-%d %H:%M}"

@@ -14,3 +14,23 @@ def allocate_backorders(product_ids=None) -> int:
     if filled:
         log.info("backorder fill for products %s: %s order(s) got stock", product_ids, filled)
     return filled
+
+
+def poll_tracking(limit: int = 500) -> dict:
+    """Scheduled (migration ``fulfillment.0003``, every 30 minutes): ask the carriers
+    that report tracking about the shipments on their way; events move shipments as
+    pushed ones do."""
+    from fulfillment.services.shipping import tracking_poll
+
+    counts = tracking_poll(limit=limit)
+    if counts["events"] or counts["errors"]:
+        log.info("tracking poll: %s", counts)
+    return counts
+
+
+def send_customer_notification(order_id: int, kind: str, reference: str = "", attempt: int = 1):
+    """Queued after commit by ``orders.notifications.notify_customer``: send one customer
+    e-mail and record it (a failure is recorded and retried by a one-off schedule)."""
+    from orders.notifications import notification_send
+
+    return notification_send(order_id=order_id, kind=kind, reference=reference, attempt=attempt)

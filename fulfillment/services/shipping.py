@@ -1,0 +1,504 @@
+"""Shipping: package details, rate shopping, booking with a carrier, tracking events.
+
+The delivery promise (what rate shopping must meet): the order hands over to the carrier
+by ``Order.ship_by`` (placed + the channel's handling days) and then arrives within
+  - ``settings.OMS_DELIVERY_PROMISE_DAYS[channel code]`` business days, for channels
+    that promise a fixed window, else
+  - the transit time of the cheapest service to the destination: what a checkout
+    quoting "standard shipping" promised.
+So a parcel packed on time goes with the cheapest service; a late one with the cheapest
+that still arrives by the promised date, and when none can, with the fastest.
+Business days skip Saturdays and Sundays. The parcel is taken to leave today (the next
+business day at a weekend).
+
+Carriers are called outside any transaction (they are network calls); the rows change
+afterwards, under the usual locks (order, then shipment), through ``shipment_ship`` and
+``shipment_deliver``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from fulfillment.carriers import adapter_for
+from fulfillment.carriers.base import CarrierError, Rate
+from fulfillment.carriers.base import TrackingEvent as CarrierEvent
+from fulfillment.exceptions import FulfillmentError
+from fulfillment.models import OPEN_SHIPMENT_STATUSES, Carrier, Shipment, TrackingEvent
+from fulfillment.services.shipments import (
+    _lock,
+    _require_order_active,
+    shipment_deliver,
+    shipment_ship,
+)
+from oms.exceptions import DomainError, InvalidTransition
+from orders import services as order_services
+from orders.models import OrderEvent
+
+log = logging.getLogger(__name__)
+Status = Shipment.Status
+MAX_DIMENSION_CM = Decimal("1000")
+
+
+class NoRate(FulfillmentError):
+    """No carrier offers a service for this parcel (or not the one asked for)."""
+
+    code = "no_rate"
+    status_code = 409
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def add_business_days(start: date, days: int) -> date:
+    current = start
+    added = 0
+    while added < days:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            added += 1
+    return current
+
+
+def next_business_day(day: date) -> date:
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def _local_date(value: datetime) -> date:
+    return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+
+
+# --------------------------------------------------------------------------- package
+
+
+@transaction.atomic
+def shipment_record_package(
+    *,
+    shipment: Shipment,
+    weight_grams: int | None = None,
+    length_cm=None,
+    width_cm=None,
+    height_cm=None,
+    actor=None,
+) -> Shipment:
+    """Record the weighed and measured package (given values only) of a shipment not
+    yet shipped. Locks: the order, then the shipment."""
+    _lock(shipment)
+    if shipment.status not in OPEN_SHIPMENT_STATUSES:
+        raise InvalidTransition(
+            entity="Shipment",
+            number=shipment.number,
+            current=shipment.status,
+            move="record the package",
+        )
+    fields = []
+    if weight_grams is not None:
+        if isinstance(weight_grams, bool) or not 0 < int(weight_grams) <= 1_000_000:
+            raise FulfillmentError(
+                "weight_grams must be between 1 and 1,000,000", field="weight_grams"
+            )
+        shipment.weight_grams = int(weight_grams)
+        fields.append("weight_grams")
+    for name, value in (("length_cm", length_cm), ("width_cm", width_cm), ("height_cm", height_cm)):
+        if value is None:
+            continue
+        try:
+            cm = Decimal(str(value)).quantize(Decimal("0.1"))
+        except (InvalidOperation, ValueError):
+            raise FulfillmentError(f"{name} must be a number", field=name) from None
+        if not cm.is_finite() or not 0 < cm <= MAX_DIMENSION_CM:
+            raise FulfillmentError(f"{name} must be between 0.1 and 1000 cm", field=name)
+        setattr(shipment, name, cm)
+        fields.append(name)
+    if fields:
+        shipment.save(update_fields=fields)
+    return shipment
+
+
+# --------------------------------------------------------------------------- rate shopping
+
+
+@dataclass
+class Shopping:
+    """The outcome of rate shopping: the chosen rate, every quote considered, the
+    carriers that could not answer, the promise and why the choice."""
+
+    rate: Rate
+    quotes: list[Rate]
+    errors: dict[str, str] = field(default_factory=dict)
+    ship_date: date | None = None
+    promised: date | None = None
+    promise_basis: str = ""
+    reason: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "chosen": self.rate.code,
+            "reason": self.reason,
+            "ship_date": self.ship_date.isoformat() if self.ship_date else None,
+            "promised_delivery": self.promised.isoformat() if self.promised else None,
+            "promise_basis": self.promise_basis,
+            "quotes": [q.as_dict() for q in self.quotes],
+            "carrier_errors": self.errors,
+        }
+
+
+def _quotes(shipment: Shipment) -> tuple[list[Rate], dict[str, str], date]:
+    """Every active carrier's quotes, with estimated delivery; a carrier that fails is
+    left out (and named in the errors) rather than failing the others."""
+    ship_date = next_business_day(timezone.localdate())
+    quotes: list[Rate] = []
+    errors: dict[str, str] = {}
+    for carrier in Carrier.objects.filter(active=True).order_by("code"):
+        try:
+            rates = adapter_for(carrier).quote(shipment)
+        except CarrierError as exc:
+            log.warning("rate quote from %s for %s failed: %s", carrier.code, shipment.number, exc)
+            errors[carrier.code] = exc.message
+            continue
+        quotes.extend(
+            replace(r, estimated_delivery=add_business_days(ship_date, r.transit_days))
+            for r in rates
+        )
+    quotes.sort(key=lambda r: (r.price, r.transit_days, r.code))
+    return quotes, errors, ship_date
+
+
+def promised_delivery(shipment: Shipment, quotes: Sequence[Rate]) -> tuple[date | None, str]:
+    """The date the order promised to arrive by, and how it was worked out."""
+    order = shipment.order
+    channel = order.channel
+    ship_by = order.ship_by or order_services.add_business_days(
+        order.placed_at, channel.handling_days
+    )
+    hand_over = _local_date(ship_by)
+    fixed = settings.OMS_DELIVERY_PROMISE_DAYS.get(channel.code)
+    if fixed is not None:
+        return (
+            add_business_days(hand_over, fixed),
+            f"ship by {hand_over} + {fixed} business day(s) promised by {channel.code}",
+        )
+    if not quotes:
+        return None, ""
+    standard = min(quotes, key=lambda r: (r.price, r.transit_days, r.code))
+    return (
+        add_business_days(hand_over, standard.transit_days),
+        f"ship by {hand_over} + {standard.transit_days} business day(s), the standard "
+        f"transit to {order.ship_region or order.ship_country} ({standard.code})",
+    )
+
+
+def _shop(shipment: Shipment, service_code: str | None) -> Shopping:
+    quotes, errors, ship_date = _quotes(shipment)
+    where = ", ".join(p for p in (shipment.order.ship_region, shipment.order.ship_country) if p)
+    if not quotes:
+        why = "; ".join(f"{c}: {m}" for c, m in errors.items())
+        raise NoRate(
+            f"No rate for {shipment.number}: no active carrier service ships a "
+            f"{_weight(shipment)} parcel to {where or 'this address'}"
+            + (f" ({why})" if why else ""),
+            field="service",
+        )
+    promised, basis = promised_delivery(shipment, quotes)
+    if service_code:
+        rate = _pick(shipment, quotes, service_code.strip())
+        reason = f"{rate.code} chosen by staff"
+    else:
+        meeting = [q for q in quotes if q.estimated_delivery <= promised]
+        if meeting:
+            rate = min(meeting, key=lambda r: (r.price, r.transit_days, r.code))
+            reason = f"{rate.code} is the cheapest that arrives by {promised}"
+        else:
+            rate = min(quotes, key=lambda r: (r.transit_days, r.price, r.code))
+            reason = f"no service arrives by {promised}; {rate.code} is the fastest"
+    return Shopping(
+        rate=rate,
+        quotes=quotes,
+        errors=errors,
+        ship_date=ship_date,
+        promised=promised,
+        promise_basis=basis,
+        reason=reason,
+    )
+
+
+def _pick(shipment: Shipment, quotes: Sequence[Rate], code: str) -> Rate:
+    """The quote for ``carrier/service``, or for a bare service code when only one
+    carrier offers it."""
+    if "/" in code:
+        found = [q for q in quotes if q.code == code]
+    else:
+        found = [q for q in quotes if q.service == code]
+    if len(found) == 1:
+        return found[0]
+    offered = ", ".join(q.code for q in quotes)
+    if len(found) > 1:
+        raise NoRate(
+            f"Service {code!r} is offered by several carriers; say which: "
+            + ", ".join(q.code for q in found),
+            field="service",
+        )
+    raise NoRate(
+        f"No rate for {shipment.number} with {code!r}; offered: {offered}", field="service"
+    )
+
+
+def _weight(shipment: Shipment) -> str:
+    from fulfillment.carriers.base import shipment_weight_grams
+
+    return f"{shipment_weight_grams(shipment)} g"
+
+
+def shipment_rate_quotes(*, shipment: Shipment) -> list[Rate]:
+    """Every service the active carriers offer for this parcel, cheapest first, each with
+    its estimated delivery (leaving today). Carriers that fail are left out."""
+    quotes, _, _ = _quotes(shipment)
+    return quotes
+
+
+def shipment_choose_rate(*, shipment: Shipment, service_code: str | None = None) -> Rate:
+    """Rate shopping: the cheapest service that arrives by the promised date, else the
+    fastest; or the service staff asked for (``carrier/service``, or a service code that
+    only one carrier has). Raises ``NoRate`` (the shipment is left as it is)."""
+    return _shop(shipment, service_code).rate
+
+
+def shipment_book_and_ship(
+    *, shipment: Shipment, service_code: str | None = None, actor=None
+) -> Shipment:
+    """Choose the rate, book it with the carrier, store the label and ship: the order
+    event records the quotes considered. A packed shipment only; on any refusal (no
+    rate, the carrier down) the shipment stays packed.
+
+    Locks (after the carrier answered): the order, then the shipment, then stock levels,
+    as ``shipment_ship``."""
+    _check_bookable(shipment)
+    shopping = _shop(shipment, service_code)
+    rate = shopping.rate
+    carrier = Carrier.objects.get(code=rate.carrier)
+    booking = adapter_for(carrier).book(shipment, rate)
+    with transaction.atomic():
+        _lock(shipment)
+        _check_bookable(shipment)
+        if booking.label_pdf:
+            safe = re.sub(r"[^A-Za-z0-9_-]", "", booking.tracking_number)[:40]
+            shipment.label_pdf.save(
+                f"{shipment.number}-{safe}.pdf",
+                ContentFile(booking.label_pdf),
+                save=False,
+            )
+            shipment.save(update_fields=["label_pdf"])
+        order_services.order_add_event(
+            order=shipment.order,
+            kind=OrderEvent.Kind.NOTE,
+            message=f"Rate shopping for {shipment.number}: {shopping.reason} "
+            f"({rate.price} {rate.currency}, {rate.transit_days} business day(s)); "
+            f"{len(shopping.quotes)} quote(s) considered"
+            + (f"; {', '.join(shopping.errors)} did not answer" if shopping.errors else ""),
+            actor=actor,
+            data={"shipment": shipment.number, "rate_shopping": shopping.as_dict()},
+        )
+        shipment_ship(
+            shipment=shipment,
+            carrier=rate.carrier,
+            service=rate.service,
+            tracking_number=booking.tracking_number,
+            shipping_cost=rate.price,
+            estimated_delivery=rate.estimated_delivery,
+            actor=actor,
+        )
+    return shipment
+
+
+def _check_bookable(shipment: Shipment) -> None:
+    if shipment.status != Status.PACKED:
+        raise InvalidTransition(
+            entity="Shipment",
+            number=shipment.number,
+            current=shipment.status,
+            move="book a carrier",
+            detail="pack it first" if shipment.status in OPEN_SHIPMENT_STATUSES else "",
+        )
+    _require_order_active(shipment, "book a carrier")
+
+
+# --------------------------------------------------------------------------- tracking
+
+
+@dataclass
+class TrackingResult:
+    created: int = 0
+    duplicates: int = 0
+    status: str = ""
+    moved: list[str] = field(default_factory=list)
+    error: str = ""
+
+
+# What each carrier code says about where the parcel is (higher = further along).
+_STAGE = {
+    TrackingEvent.Code.IN_TRANSIT: 1,
+    TrackingEvent.Code.OUT_FOR_DELIVERY: 1,
+    TrackingEvent.Code.DELIVERED: 2,
+}
+
+
+@transaction.atomic
+def shipment_record_tracking(
+    *,
+    shipment: Shipment,
+    events: Sequence[CarrierEvent],
+    source: str = TrackingEvent.Source.API,
+    actor=None,
+) -> TrackingResult:
+    """Store carrier tracking events and move the shipment to where they say it is.
+
+    Events are keyed by (shipment, code, occurred_at): a repeated one is ignored. The
+    move follows the furthest stage among *all* stored events, never backwards, so late
+    or repeated events change nothing: in transit / out for delivery ships a shipment we
+    had not shipped yet; delivered delivers it (both dated by the carrier's scans when
+    those lie in the past). An exception is
+    noted on the order's timeline for staff. A move the rules refuse (the order is on
+    hold) is noted too, and the events are kept.
+
+    Locks: the order, then the shipment (then what shipping and delivering lock)."""
+    _lock(shipment)
+    result = TrackingResult()
+    existing = set(
+        TrackingEvent.objects.filter(shipment=shipment).values_list("code", "occurred_at")
+    )
+    fresh = []
+    for event in events:
+        key = (event.code, event.occurred_at)
+        if key in existing:
+            result.duplicates += 1
+            continue
+        existing.add(key)
+        fresh.append(
+            TrackingEvent(
+                shipment=shipment,
+                code=event.code,
+                occurred_at=event.occurred_at,
+                description=(event.description or "")[:255],
+                location=(event.location or "")[:128],
+                source=source,
+            )
+        )
+    if fresh:
+        try:
+            with transaction.atomic():
+                TrackingEvent.objects.bulk_create(fresh)
+            result.created = len(fresh)
+        except IntegrityError:  # the same event stored meanwhile: keep the first
+            for row in fresh:
+                _, made = TrackingEvent.objects.get_or_create(
+                    shipment=shipment,
+                    code=row.code,
+                    occurred_at=row.occurred_at,
+                    defaults={
+                        "description": row.description,
+                        "location": row.location,
+                        "source": source,
+                    },
+                )
+                result.created += made
+                result.duplicates += not made
+    for row in fresh:
+        if row.code == TrackingEvent.Code.EXCEPTION:
+            order_services.order_add_event(
+                order=shipment.order,
+                kind=OrderEvent.Kind.NOTE,
+                message=f"Carrier exception on {shipment.number}: "
+                + (row.description or "no details")
+                + (f" ({row.location})" if row.location else ""),
+                actor=actor,
+                data={"shipment": shipment.number, "tracking": row.code},
+            )
+    _apply_stage(shipment, result, actor)
+    result.status = shipment.status
+    return result
+
+
+def _apply_stage(shipment: Shipment, result: TrackingResult, actor) -> None:
+    stored = list(
+        TrackingEvent.objects.filter(shipment=shipment, code__in=list(_STAGE)).values_list(
+            "code", "occurred_at"
+        )
+    )
+    if not stored:
+        return
+    stage = max(_STAGE[code] for code, _ in stored)
+    try:
+        with transaction.atomic():
+            now = timezone.now()
+            if shipment.status in OPEN_SHIPMENT_STATUSES:
+                shipment_ship(shipment=shipment, actor=actor)
+                first_scan = min(t for _, t in stored)
+                if first_scan < now:  # the carrier's time, not ours
+                    shipment.shipped_at = first_scan
+                    shipment.save(update_fields=["shipped_at"])
+                result.moved.append(Status.SHIPPED)
+            if stage >= 2 and shipment.status == Status.SHIPPED:
+                delivered_at = min(t for code, t in stored if code == TrackingEvent.Code.DELIVERED)
+                shipment_deliver(shipment=shipment, actor=actor)
+                if shipment.shipped_at and shipment.shipped_at <= delivered_at < now:
+                    shipment.delivered_at = delivered_at
+                    shipment.save(update_fields=["delivered_at"])
+                result.moved.append(Status.DELIVERED)
+    except DomainError as exc:
+        shipment.refresh_from_db()
+        result.moved = []
+        result.error = exc.message
+        order_services.order_add_event(
+            order=shipment.order,
+            kind=OrderEvent.Kind.NOTE,
+            message=f"Tracking events for {shipment.number} kept but not applied: {exc.message}",
+            actor=actor,
+            data={"shipment": shipment.number, "tracking": "not_applied"},
+        )
+
+
+def tracking_poll(*, limit: int = 500) -> dict[str, int]:
+    """Ask every active carrier that reports tracking about its shipments on their way
+    (shipped, with a tracking number), oldest first, at most ``limit`` a run. A carrier
+    that fails is skipped until the next run."""
+    counts = {"shipments": 0, "events": 0, "delivered": 0, "errors": 0}
+    for carrier in Carrier.objects.filter(active=True).order_by("code"):
+        adapter = adapter_for(carrier)
+        if not adapter.supports_tracking:
+            continue
+        shipments = (
+            Shipment.objects.filter(carrier=carrier.code, status=Status.SHIPPED)
+            .exclude(tracking_number="")
+            .select_related("order", "warehouse")
+            .order_by("shipped_at", "pk")[:limit]
+        )
+        for shipment in shipments:
+            try:
+                events = adapter.track(shipment.tracking_number)
+            except CarrierError as exc:
+                log.warning("tracking %s (%s): %s", shipment.number, carrier.code, exc)
+                counts["errors"] += 1
+                if exc.code == "carrier_unavailable":
+                    break  # the courier is down: try the others next run
+                continue
+            counts["shipments"] += 1
+            if not events:
+                continue
+            result = shipment_record_tracking(
+                shipment=shipment, events=events, source=TrackingEvent.Source.POLL, actor="system"
+            )
+            counts["events"] += result.created
+            counts["delivered"] += Status.DELIVERED in result.moved
+    return counts
