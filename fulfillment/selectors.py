@@ -7,3 +7,69 @@ def shipment_queryset() -> QuerySet[Shipment]:
     return Shipment.objects.select_related("order", "warehouse", "pick_list").prefetch_related(
         Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line").order_by("pk"))
     )
+
+
+# --------------------------------------------------------------------------- floor pages
+
+
+def pick_queue(*, warehouse) -> QuerySet[Shipment]:
+    """Shipments ready to pick at ``warehouse``: allocated, on no pick list, their order
+    confirmed; oldest order first, with their line and unit counts."""
+    from django.db.models import Count, Sum
+
+    from orders.models import Order
+
+    return (
+        Shipment.objects.filter(
+            warehouse=warehouse,
+            status=Shipment.Status.ALLOCATED,
+            pick_list__isnull=True,
+            order__status=Order.Status.CONFIRMED,
+        )
+        .select_related("order", "order__channel")
+        .annotate(line_count=Count("lines"), units=Sum("lines__quantity"))
+        .order_by("order__placed_at", "pk")
+    )
+
+
+def pick_list_shipments(*, pick_list) -> list[Shipment]:
+    """The wave's shipments in tote order (oldest order first), with their order."""
+    return list(
+        Shipment.objects.filter(pick_list=pick_list)
+        .select_related("order")
+        .order_by("order__placed_at", "pk")
+    )
+
+
+def pick_list_lines(*, pick_list) -> list[dict]:
+    """The wave's pick lines: the lines of its shipments (cancelled ones left out) summed
+    per product, in walking order (bin, then SKU). Two queries whatever the size.
+
+    Each row: ``product_id``, ``sku``, ``name``, ``barcode``, ``bin``, ``quantity``,
+    ``picked``, ``left``."""
+    from django.db.models import F, Sum
+
+    from inventory.models import StockLevel
+
+    rows = list(
+        ShipmentLine.objects.filter(shipment__pick_list=pick_list)
+        .exclude(shipment__status=Shipment.Status.CANCELLED)
+        .values(
+            product_id=F("order_line__product_id"),
+            sku=F("order_line__product__sku"),
+            name=F("order_line__product__name"),
+            barcode=F("order_line__product__barcode"),
+        )
+        .annotate(quantity=Sum("quantity"), picked=Sum("quantity_picked"))
+        .order_by()
+    )
+    bins = dict(
+        StockLevel.objects.filter(
+            warehouse_id=pick_list.warehouse_id, product_id__in=[r["product_id"] for r in rows]
+        ).values_list("product_id", "bin")
+    )
+    for row in rows:
+        row["bin"] = bins.get(row["product_id"]) or ""
+        row["left"] = row["quantity"] - row["picked"]
+    rows.sort(key=lambda r: (r["bin"] == "", r["bin"], r["sku"]))
+    return rows

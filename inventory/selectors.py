@@ -49,3 +49,16 @@ def stock_ledger_mismatches() -> list[dict]:
                 }
             )
     return mismatches
+
+
+def product_by_code(code: str):
+    """The product a scan names: its barcode first, else its SKU (any case); or None."""
+    from inventory.models import Product
+
+    code = (code or "").strip()
+    if not code:
+        return None
+    return (
+        Product.objects.filter(barcode=code).first()
+        or Product.objects.filter(sku__iexact=code).first()
+    )

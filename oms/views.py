@@ -1,9 +1,46 @@
+from functools import wraps
+
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
-from oms.roles import is_manager
+from oms.roles import MANAGER, WAREHOUSE, has_role, is_manager
+
+
+def role_required(*roles: str, message: str = "This page is not for your role"):
+    """Staff pages: anonymous visitors go to the login page, logged-in users without one
+    of ``roles`` (a superuser has them all) get a 403."""
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not has_role(request.user, *roles):
+                raise PermissionDenied(message)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+floor_required = role_required(WAREHOUSE, MANAGER, message="Warehouse floor pages")
+manager_required = role_required(MANAGER, message="This page is for managers")
+
+
+def is_htmx(request) -> bool:
+    """An htmx request (a scan posted in place): answer with the page's panel only.
+    Without JavaScript the same form posts normally and gets a redirect."""
+    return request.headers.get("HX-Request") == "true"
 
 
 @login_required
 def home(request):
-    return render(request, "oms/home.html", {"is_manager": is_manager(request.user)})
+    return render(
+        request,
+        "oms/home.html",
+        {
+            "is_manager": is_manager(request.user),
+            "is_floor": has_role(request.user, WAREHOUSE, MANAGER),
+        },
+    )

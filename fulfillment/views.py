@@ -1,0 +1,785 @@
+"""Warehouse floor pages: the pick queue and waves, the pick list scanner, the pack station.
+
+Every page works as plain HTML forms (POST, then a redirect back to the page). With htmx a
+scan is posted in place and the answer is the page's panel only (``oms.views.is_htmx``),
+so the scan input comes back empty and focused, with the message under it. The pages
+check the shape of a scan and call the services; the services enforce the rules.
+"""
+
+from django.contrib import messages
+from django.db import transaction
+from django.db.models import Count, F, Q, Sum
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_POST
+
+from fulfillment import selectors
+from fulfillment.exceptions import FulfillmentError
+from fulfillment.forms import (
+    MAX_WEIGHT_GRAMS,
+    ScanForm,
+    ShipForm,
+    ShortForm,
+    WaveForm,
+    parse_weight,
+)
+from fulfillment.models import PickList, Shipment, ShipmentLine
+from fulfillment.services import (
+    order_cancel_and_release,
+    order_confirm_and_allocate,
+    order_release_and_allocate,
+    pick_list_complete,
+    pick_list_create,
+    shipment_pack,
+    shipment_pick,
+    shipment_reroute,
+    shipment_short_pick,
+)
+from fulfillment.services.shipping import (
+    shipment_book_and_ship,
+    shipment_rate_quotes,
+    shipment_record_package,
+)
+from inventory.models import Product, Warehouse
+from inventory.selectors import product_by_code
+from oms.exceptions import DomainError
+from oms.views import floor_required, is_htmx, manager_required
+from orders.forms import ReasonForm, RerouteForm
+from orders.models import Order
+from orders.services import order_hold
+
+Status = Shipment.Status
+TO_PICK = (Status.ALLOCATED, Status.PICKING)
+DONE_LISTS = (PickList.Status.DONE, PickList.Status.CANCELLED)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def form_error(form) -> str:
+    """The first error of a form, as one line for a flash message."""
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        return f"{label or field}: {errors[0]}" if field != "__all__" else errors[0]
+    return "Invalid input"
+
+
+def floor_warehouses() -> list[Warehouse]:
+    return list(Warehouse.objects.filter(active=True).order_by("priority", "code"))
+
+
+def current_warehouse(request, warehouses: list[Warehouse]) -> Warehouse | None:
+    """The point this floor user works at: ``?warehouse=CODE``, else the last one chosen
+    (kept in the session), else the first own point (3PLs pick in their own systems)."""
+    by_code = {w.code: w for w in warehouses}
+    warehouse = by_code.get(request.GET.get("warehouse", "")) or by_code.get(
+        request.session.get("floor_warehouse", "")
+    )
+    if warehouse is None:
+        own = [w for w in warehouses if w.kind != Warehouse.Kind.THIRD_PARTY]
+        warehouse = (own or warehouses or [None])[0]
+    if warehouse is not None and request.session.get("floor_warehouse") != warehouse.code:
+        request.session["floor_warehouse"] = warehouse.code
+    return warehouse
+
+
+# --------------------------------------------------------------------------- pick queue
+
+
+@floor_required
+def pick_queue(request):
+    """Shipments ready to pick at one point, and its open waves; create a wave."""
+    if request.method == "POST":
+        return _create_wave(request)
+    warehouses = floor_warehouses()
+    warehouse = current_warehouse(request, warehouses)
+    ready_counts = dict(
+        Shipment.objects.filter(
+            status=Status.ALLOCATED, pick_list__isnull=True, order__status=Order.Status.CONFIRMED
+        )
+        .order_by()
+        .values_list("warehouse_id")
+        .annotate(n=Count("id"))
+    )
+    queue, waves = [], []
+    if warehouse is not None:
+        queue = list(selectors.pick_queue(warehouse=warehouse)[:100])
+        not_cancelled = ~Q(shipments__status=Status.CANCELLED)
+        waves = list(
+            PickList.objects.filter(
+                warehouse=warehouse,
+                status__in=[PickList.Status.OPEN, PickList.Status.IN_PROGRESS],
+            )
+            .select_related("assigned_to")
+            .annotate(
+                n_shipments=Count("shipments", filter=not_cancelled, distinct=True),
+                units=Sum("shipments__lines__quantity", filter=not_cancelled),
+                picked=Sum("shipments__lines__quantity_picked", filter=not_cancelled),
+            )
+            .order_by("created_at", "pk")
+        )
+    return render(
+        request,
+        "fulfillment/pick_queue.html",
+        {
+            "warehouses": [(w, ready_counts.get(w.pk, 0)) for w in warehouses],
+            "warehouse": warehouse,
+            "queue": queue,
+            "ready_total": ready_counts.get(warehouse.pk, 0) if warehouse else 0,
+            "waves": waves,
+            "form": WaveForm(initial={"count": 10}),
+        },
+    )
+
+
+def _create_wave(request):
+    warehouse = get_object_or_404(Warehouse, code=request.POST.get("warehouse", ""), active=True)
+    back = f"{reverse('floor:pick_queue')}?warehouse={warehouse.code}"
+    form = WaveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_error(form))
+        return redirect(back)
+    ready = selectors.pick_queue(warehouse=warehouse)
+    if form.cleaned_data["action"] == "selected":
+        numbers = form.cleaned_data["shipments"]
+        shipments = list(ready.filter(number__in=numbers))
+        gone = sorted(set(numbers) - {s.number for s in shipments})
+        if gone:
+            messages.error(request, "No longer ready to pick: " + ", ".join(gone[:10]))
+            return redirect(back)
+    else:
+        shipments = list(ready[: form.cleaned_data["count"]])
+    if not shipments:
+        messages.error(request, f"No shipments are ready to pick at {warehouse.code}")
+        return redirect(back)
+    try:
+        pick_list = pick_list_create(
+            warehouse=warehouse, shipments=shipments, actor=request.user, assigned_to=request.user
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    units = sum(s.units or 0 for s in shipments)
+    messages.success(
+        request,
+        f"Wave {pick_list.number}: {len(shipments)} shipment(s), {units} unit(s). "
+        "Walk the list and scan each item.",
+    )
+    return redirect("floor:pick_list", pick_list.number)
+
+
+# --------------------------------------------------------------------------- pick list
+
+
+def _pick_list_or_404(number: str) -> PickList:
+    return get_object_or_404(
+        PickList.objects.select_related("warehouse", "assigned_to"), number=number
+    )
+
+
+def _pick_context(pick_list: PickList) -> dict:
+    lines = selectors.pick_list_lines(pick_list=pick_list)
+    shipments = selectors.pick_list_shipments(pick_list=pick_list)
+    units = sum(row["quantity"] for row in lines)
+    picked = sum(row["picked"] for row in lines)
+    held = [s for s in shipments if s.status in TO_PICK and s.order.status == Order.Status.ON_HOLD]
+    return {
+        "pick_list": pick_list,
+        "lines": lines,
+        "next_line": next((row for row in lines if row["left"] > 0), None),
+        "totes": list(enumerate(shipments, start=1)),
+        "units": units,
+        "picked": picked,
+        "percent": int(picked * 100 / units) if units else 100,
+        "held": held,
+        "done": pick_list.status == PickList.Status.DONE,
+        "closed": pick_list.status in DONE_LISTS,
+    }
+
+
+@floor_required
+def pick_list_detail(request, number):
+    pick_list = _pick_list_or_404(number)
+    return render(request, "fulfillment/picklist_detail.html", _pick_context(pick_list))
+
+
+def _pick_response(request, pick_list: PickList):
+    if is_htmx(request):
+        pick_list.refresh_from_db()
+        return render(request, "fulfillment/partials/pick_panel.html", _pick_context(pick_list))
+    return redirect("floor:pick_list", pick_list.number)
+
+
+def pick_units(*, pick_list: PickList, product: Product, quantity: int, actor) -> int:
+    """Confirm ``quantity`` scanned units of ``product`` on the wave: they go to the
+    wave's shipments that still need it, oldest order first (``shipment_pick`` per
+    shipment, in order-id order like every multi-order lock). Refused, changing
+    nothing, when the product is not on the list, or for more units than are left.
+    Returns the units of the product still to pick."""
+    if pick_list.status in DONE_LISTS:
+        raise FulfillmentError(f"{pick_list.number} is {pick_list.status}: nothing left to pick")
+    lines = list(
+        ShipmentLine.objects.filter(shipment__pick_list=pick_list, order_line__product=product)
+        .exclude(shipment__status=Status.CANCELLED)
+        .select_related("shipment__order", "shipment__warehouse")
+        .order_by("shipment__order__placed_at", "shipment_id", "pk")
+    )
+    if not lines:
+        raise FulfillmentError(
+            f"Wrong item: {product.sku} ({product.name}) is not on {pick_list.number}. Put it back."
+        )
+    open_lines = [
+        sl for sl in lines if sl.shipment.status in TO_PICK and sl.quantity_picked < sl.quantity
+    ]
+    left = sum(sl.quantity - sl.quantity_picked for sl in open_lines)
+    if left == 0:
+        needed = sum(sl.quantity for sl in lines)
+        raise FulfillmentError(
+            f"Over-pick: all {needed} of {product.sku} are already picked. Put it back."
+        )
+    if quantity > left:
+        raise FulfillmentError(
+            f"Over-pick: only {left} more of {product.sku} needed, not {quantity}."
+        )
+    active = [sl for sl in open_lines if sl.shipment.order.status != Order.Status.ON_HOLD]
+    if quantity > sum(sl.quantity - sl.quantity_picked for sl in active):
+        held = sorted(
+            {sl.shipment.order.number for sl in open_lines}
+            - {sl.shipment.order.number for sl in active}
+        )
+        raise FulfillmentError(
+            f"The rest of {product.sku} is for order(s) on hold ({', '.join(held)}): "
+            "leave it in the bin."
+        )
+    plan: dict[int, tuple[Shipment, dict[int, int]]] = {}
+    remaining = quantity
+    for sl in active:
+        take = min(sl.quantity - sl.quantity_picked, remaining)
+        if take:
+            plan.setdefault(sl.shipment_id, (sl.shipment, {}))[1][sl.pk] = take
+            remaining -= take
+        if not remaining:
+            break
+    with transaction.atomic():
+        for shipment, quantities in sorted(plan.values(), key=lambda p: p[0].order_id):
+            shipment_pick(shipment=shipment, quantities=quantities, actor=actor)
+    return left - quantity
+
+
+def complete_if_picked(*, pick_list: PickList, actor) -> bool:
+    """When every unit of the wave is picked, its shipments go to ``picked`` and the
+    list to ``done`` (``pick_list_complete``). Shipments of orders on hold keep the wave
+    open. True when the wave was completed now."""
+    pick_list.refresh_from_db()
+    if pick_list.status in DONE_LISTS:
+        return False
+    open_lines = ShipmentLine.objects.filter(
+        shipment__pick_list=pick_list, shipment__status__in=TO_PICK
+    )
+    if open_lines.filter(quantity_picked__lt=F("quantity")).exists():
+        return False
+    if Shipment.objects.filter(
+        pick_list=pick_list, status__in=TO_PICK, order__status=Order.Status.ON_HOLD
+    ).exists():
+        return False
+    pick_list_complete(pick_list=pick_list, actor=actor)
+    return True
+
+
+@floor_required
+@require_POST
+def pick_scan(request, number):
+    """One scan on the pick list: barcode or SKU, ``3*SKU`` or a quantity field."""
+    pick_list = _pick_list_or_404(number)
+    form = ScanForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_error(form))
+        return _pick_response(request, pick_list)
+    code, quantity = form.cleaned_data["code"], form.cleaned_data["quantity"]
+    product = product_by_code(code)
+    try:
+        if product is None:
+            raise FulfillmentError(f"Unknown barcode or SKU: {code}")
+        left = pick_units(
+            pick_list=pick_list, product=product, quantity=quantity, actor=request.user
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _pick_response(request, pick_list)
+    messages.success(
+        request,
+        f"✓ {quantity} × {product.sku} picked"
+        + (f" · {left} more to pick" if left else " · line complete"),
+    )
+    _finish(request, pick_list)
+    return _pick_response(request, pick_list)
+
+
+def _finish(request, pick_list: PickList) -> None:
+    try:
+        if complete_if_picked(pick_list=pick_list, actor=request.user):
+            count = pick_list.shipments.filter(status=Status.PICKED).count()
+            messages.success(
+                request, f"Wave {pick_list.number} done: {count} shipment(s) picked, to packing."
+            )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+
+
+@floor_required
+@require_POST
+def pick_short(request, number):
+    """ "Short" on a line: the bin holds fewer units than the list asks for. The count
+    is recorded and the shortfall goes back to routing (``shipment_short_pick``)."""
+    pick_list = _pick_list_or_404(number)
+    form = ShortForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_error(form))
+        return _pick_response(request, pick_list)
+    product_id, found = form.cleaned_data["line"], form.cleaned_data["found"]
+    target = (
+        ShipmentLine.objects.filter(
+            shipment__pick_list=pick_list,
+            shipment__status__in=TO_PICK,
+            order_line__product_id=product_id,
+            quantity_picked__lt=F("quantity"),
+        )
+        .select_related("shipment__order", "order_line")
+        .order_by("shipment__order__placed_at", "shipment_id", "pk")
+        .first()
+    )
+    if target is None or pick_list.status in DONE_LISTS:
+        messages.error(request, "Nothing is left to pick on that line")
+        return _pick_response(request, pick_list)
+    sku = target.order_line.sku
+    try:
+        shipment_short_pick(
+            shipment=target.shipment, found=found, order_line=target.order_line, actor=request.user
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _pick_response(request, pick_list)
+    messages.warning(
+        request,
+        f"Short pick of {sku} recorded: {found} left in the bin. The count is in the stock "
+        "ledger and the missing units went back to routing.",
+    )
+    _finish(request, pick_list)
+    return _pick_response(request, pick_list)
+
+
+# --------------------------------------------------------------------------- pack station
+
+PACKABLE = (Status.ALLOCATED, Status.PICKED, Status.PACKED)
+SESSION_PACK = "floor_pack"
+
+
+def resolve_pack_code(code: str) -> tuple[Shipment | None, str]:
+    """What the packer scanned: a shipment number, a tote (``PL-000003-2``: the second
+    shipment of that wave) or an order number with one shipment to pack."""
+    code = (code or "").strip()
+    shipment = Shipment.objects.filter(number__iexact=code).first()
+    if shipment is not None:
+        return shipment, ""
+    head, sep, tote = code.rpartition("-")
+    if sep and tote.isdigit() and head:
+        pick_list = PickList.objects.filter(number__iexact=head).first()
+        if pick_list is not None:
+            shipments = selectors.pick_list_shipments(pick_list=pick_list)
+            index = int(tote)
+            if 1 <= index <= len(shipments):
+                return shipments[index - 1], ""
+            return None, f"{pick_list.number} has totes 1 to {len(shipments)}, not {index}"
+    order = Order.objects.filter(number__iexact=code).first()
+    if order is not None:
+        open_ = list(order.shipments.filter(status__in=PACKABLE).order_by("pk"))
+        if len(open_) == 1:
+            return open_[0], ""
+        if not open_:
+            return None, f"Order {order.number} has nothing to pack"
+        return None, f"Order {order.number} has {len(open_)} shipments: scan " + ", ".join(
+            s.number for s in open_
+        )
+    return None, f"No shipment, tote or order {code}"
+
+
+def _pack_refusal(shipment: Shipment) -> str:
+    """Why this shipment cannot be packed here now ('' when it can)."""
+    if shipment.status == Status.PICKING:
+        wave = f" on {shipment.pick_list.number}" if shipment.pick_list_id else ""
+        return f"{shipment.number} is still being picked{wave}: finish the wave first"
+    if shipment.status == Status.CANCELLED:
+        return f"{shipment.number} is cancelled: put the items back"
+    if shipment.order.status == Order.Status.ON_HOLD:
+        order = shipment.order
+        return f"Order {order.number} is on hold ({order.hold_reason}): set it aside"
+    if shipment.order.status == Order.Status.CANCELLED:
+        return f"Order {shipment.order.number} is cancelled: put the items back"
+    return ""
+
+
+def _pack_state(request, number: str) -> dict:
+    """What was scanned at the pack station so far (kept in the session: checking items
+    into the box changes no stock and no status until the shipment is packed)."""
+    all_states = request.session.get(SESSION_PACK, {})
+    return all_states.get(number) or {"scanned": {}, "weight": None}
+
+
+def _save_pack_state(request, number: str, state: dict | None) -> None:
+    all_states = dict(request.session.get(SESSION_PACK, {}))
+    all_states.pop(number, None)
+    if state is not None:
+        all_states[number] = state
+        while len(all_states) > 20:
+            all_states.pop(next(iter(all_states)))
+    request.session[SESSION_PACK] = all_states
+
+
+def _shipment_or_404(number: str) -> Shipment:
+    return get_object_or_404(
+        Shipment.objects.select_related("order", "warehouse", "pick_list"), number=number
+    )
+
+
+def _quote_choice(rate) -> tuple[str, str]:
+    when = f", by {rate.estimated_delivery:%d %b}" if rate.estimated_delivery else ""
+    return rate.code, f"{rate.label} · {rate.price} {rate.currency} · {rate.transit_days} d{when}"
+
+
+def service_choices(shipment: Shipment) -> list[tuple[str, str]]:
+    """The services the packer may choose instead of rate shopping's pick, cheapest first
+    (carriers that do not answer are left out)."""
+    try:
+        return [_quote_choice(rate) for rate in shipment_rate_quotes(shipment=shipment)]
+    except DomainError:
+        return []
+
+
+def book_and_ship(*, shipment: Shipment, weight_grams: int, service_code: str, actor) -> Shipment:
+    """Pack with the weighed weight, then rate-shop (or take the chosen service), book
+    the label and ship (``shipment_book_and_ship``, which calls the carrier outside any
+    transaction). When booking is refused the shipment stays packed and the pack page
+    offers the ship form again."""
+    if shipment.status != Status.PACKED:
+        shipment_pack(shipment=shipment, weight_grams=weight_grams, actor=actor)
+    elif weight_grams and weight_grams != shipment.weight_grams:
+        shipment_record_package(shipment=shipment, weight_grams=weight_grams, actor=actor)
+    shipment_book_and_ship(shipment=shipment, service_code=service_code or None, actor=actor)
+    shipment.refresh_from_db()
+    return shipment
+
+
+def document_urls(number: str) -> dict[str, str]:
+    """The label and packing slip PDFs of a shipment (``fulfillment.document_urls``)."""
+    urls = {}
+    for key, name in (("label", "shipment-label"), ("slip", "shipment-packing-slip")):
+        try:
+            urls[key] = reverse(f"documents:{name}", args=[number])
+        except NoReverseMatch:
+            continue
+    return urls
+
+
+def _pack_context(request, shipment: Shipment, *, just_shipped=False, ship_form=None) -> dict:
+    lines = list(shipment.lines.select_related("order_line__product").order_by("pk"))
+    state = _pack_state(request, shipment.number)
+    packed = shipment.status in (Status.PACKED, Status.SHIPPED, Status.DELIVERED)
+    rows = []
+    for line in lines:
+        done = (
+            line.quantity if packed else min(state["scanned"].get(str(line.pk), 0), line.quantity)
+        )
+        rows.append({"line": line, "product": line.order_line.product, "done": done})
+    units = sum(line.quantity for line in lines)
+    left = sum(r["line"].quantity - r["done"] for r in rows)
+    estimate = sum(r["product"].weight_grams * r["line"].quantity for r in rows)
+    if shipment.status in (Status.SHIPPED, Status.DELIVERED):
+        phase = "shipped"
+    elif _pack_refusal(shipment):
+        phase = "refused"
+    elif left == 0:
+        phase = "ship"
+    else:
+        phase = "scan"
+    weight = state.get("weight") or shipment.weight_grams or estimate or None
+    if phase == "ship" and ship_form is None:
+        ship_form = ShipForm(initial={"weight_grams": weight}, services=service_choices(shipment))
+    docs = document_urls(shipment.number) if phase == "shipped" else {}
+    return {
+        "shipment": shipment,
+        "rows": rows,
+        "units": units,
+        "left": left,
+        "checked": units - left,
+        "percent": int((units - left) * 100 / units) if units else 100,
+        "weight": state.get("weight"),
+        "estimate": estimate,
+        "phase": phase,
+        "refusal": _pack_refusal(shipment) if phase == "refused" else "",
+        "ship_form": ship_form,
+        "docs": docs,
+        "print_url": reverse("floor:pack_print", args=[shipment.number]) if docs else "",
+        "just_shipped": just_shipped,
+    }
+
+
+def _pack_response(request, shipment: Shipment, **extra):
+    if is_htmx(request):
+        shipment.refresh_from_db()
+        return render(
+            request,
+            "fulfillment/partials/pack_panel.html",
+            _pack_context(request, shipment, **extra),
+        )
+    return redirect("floor:pack_shipment", shipment.number)
+
+
+@floor_required
+def pack(request):
+    """The pack station: scan a shipment number, a tote or an order number."""
+    code = request.GET.get("shipment", "").strip()
+    if code:
+        shipment, error = resolve_pack_code(code)
+        if shipment is not None:
+            return redirect("floor:pack_shipment", shipment.number)
+        messages.error(request, error)
+    warehouses = floor_warehouses()
+    warehouse = current_warehouse(request, warehouses)
+    ready = []
+    if warehouse is not None:
+        ready = list(
+            Shipment.objects.filter(warehouse=warehouse, status__in=[Status.PICKED, Status.PACKED])
+            .select_related("order", "pick_list")
+            .annotate(units=Sum("lines__quantity"))
+            .order_by("order__placed_at", "pk")[:50]
+        )
+    return render(
+        request,
+        "fulfillment/pack_station.html",
+        {"warehouses": warehouses, "warehouse": warehouse, "ready": ready, "code": code},
+    )
+
+
+@floor_required
+def pack_shipment(request, number):
+    shipment = _shipment_or_404(number)
+    return render(request, "fulfillment/pack_detail.html", _pack_context(request, shipment))
+
+
+@floor_required
+@require_POST
+def pack_scan(request, number):
+    """One scan at the pack station: an item of the shipment, or the weight ("1250g")."""
+    shipment = _shipment_or_404(number)
+    refusal = _pack_refusal(shipment)
+    if shipment.status in (Status.SHIPPED, Status.DELIVERED):
+        refusal = f"{shipment.number} has already shipped"
+    if refusal:
+        messages.error(request, refusal)
+        return _pack_response(request, shipment)
+    state = _pack_state(request, shipment.number)
+    raw = request.POST.get("code", "")
+    weight = parse_weight(raw)
+    if weight is not None:
+        if not 0 < weight <= MAX_WEIGHT_GRAMS:
+            messages.error(request, f"A parcel weighs 1 g to {MAX_WEIGHT_GRAMS:,} g, not {raw}")
+        else:
+            state["weight"] = weight
+            _save_pack_state(request, shipment.number, state)
+            messages.success(request, f"Weight {weight:,} g")
+        return _pack_response(request, shipment)
+    form = ScanForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_error(form))
+        return _pack_response(request, shipment)
+    code, quantity = form.cleaned_data["code"], form.cleaned_data["quantity"]
+    product = product_by_code(code)
+    lines = list(shipment.lines.select_related("order_line").order_by("pk"))
+    if product is None:
+        messages.error(request, f"Unknown barcode or SKU: {code}")
+        return _pack_response(request, shipment)
+    mine = [line for line in lines if line.order_line.product_id == product.pk]
+    if not mine:
+        messages.error(
+            request,
+            f"Wrong item: {product.sku} ({product.name}) is not in {shipment.number}. Take it out.",
+        )
+        return _pack_response(request, shipment)
+    scanned = dict(state["scanned"])
+    if shipment.status == Status.PACKED:
+        left = 0
+    else:
+        left = sum(line.quantity - scanned.get(str(line.pk), 0) for line in mine)
+    if quantity > left:
+        messages.error(
+            request,
+            f"Extra item: {shipment.number} needs "
+            + (f"only {left} more of {product.sku}" if left else f"no more {product.sku}")
+            + ". Take it out.",
+        )
+        return _pack_response(request, shipment)
+    remaining = quantity
+    for line in mine:
+        take = min(line.quantity - scanned.get(str(line.pk), 0), remaining)
+        if take > 0:
+            scanned[str(line.pk)] = scanned.get(str(line.pk), 0) + take
+            remaining -= take
+    state["scanned"] = scanned
+    _save_pack_state(request, shipment.number, state)
+    total_left = sum(line.quantity - scanned.get(str(line.pk), 0) for line in lines)
+    messages.success(
+        request,
+        f"✓ {quantity} × {product.sku}"
+        + (f" · {total_left} item(s) to go" if total_left else " · all items in the box"),
+    )
+    if total_left == 0 and state.get("weight"):
+        return _ship(request, shipment, state["weight"], "")
+    return _pack_response(request, shipment)
+
+
+@floor_required
+@require_POST
+def pack_ship(request, number):
+    """Last step: weight (and optionally a service) -> pack, book the label, ship."""
+    shipment = _shipment_or_404(number)
+    form = ShipForm(request.POST, services=service_choices(shipment))
+    if not form.is_valid():
+        messages.error(request, form_error(form))
+        if is_htmx(request):
+            return render(
+                request,
+                "fulfillment/partials/pack_panel.html",
+                _pack_context(request, shipment, ship_form=form),
+            )
+        return redirect("floor:pack_shipment", shipment.number)
+    return _ship(request, shipment, form.cleaned_data["weight_grams"], form.cleaned_data["service"])
+
+
+def _ship(request, shipment: Shipment, weight: int, service: str):
+    context = _pack_context(request, shipment)
+    if context["phase"] == "shipped":
+        messages.info(request, f"{shipment.number} has already shipped")
+        return _pack_response(request, shipment)
+    if context["phase"] != "ship":
+        messages.error(
+            request,
+            context["refusal"]
+            or f"{context['left']} item(s) of {shipment.number} are not checked yet",
+        )
+        return _pack_response(request, shipment)
+    try:
+        shipment = book_and_ship(
+            shipment=shipment, weight_grams=weight, service_code=service, actor=request.user
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _pack_response(request, shipment)
+    _save_pack_state(request, shipment.number, None)
+    messages.success(
+        request,
+        f"{shipment.number} shipped"
+        + (f" with {shipment.carrier} {shipment.service}".rstrip() if shipment.carrier else "")
+        + (f", tracking {shipment.tracking_number}" if shipment.tracking_number else "")
+        + ". Print the label and packing slip, then scan the next shipment.",
+    )
+    return _pack_response(request, shipment, just_shipped=True)
+
+
+@floor_required
+@require_POST
+def pack_reset(request, number):
+    """Start the shipment over: forget the items checked so far."""
+    shipment = _shipment_or_404(number)
+    _save_pack_state(request, shipment.number, None)
+    messages.info(request, f"{shipment.number}: start over, scan every item again")
+    return _pack_response(request, shipment)
+
+
+@floor_required
+def pack_print(request, number):
+    """The label and the packing slip side by side, for the browser's print dialog."""
+    shipment = _shipment_or_404(number)
+    return render(
+        request,
+        "fulfillment/pack_print.html",
+        {"shipment": shipment, "docs": document_urls(shipment.number)},
+    )
+
+
+# --------------------------------------------------------------------------- order actions
+# The order detail page is orders' (orders.views); these state changes reach into
+# routing and stock, so they live here, above orders. Managers only.
+
+
+@manager_required
+@require_POST
+def order_action(request, number, action):
+    """Confirm (and route), hold with a reason, release (and route), cancel with a reason."""
+    order = get_object_or_404(Order, number=number)
+    back = redirect("orders:detail", order.number)
+    needs_reason = action in ("hold", "cancel")
+    form = ReasonForm(request.POST) if needs_reason else None
+    if form is not None and not form.is_valid():
+        messages.error(
+            request, f"Say why the order is {'held' if action == 'hold' else 'cancelled'}"
+        )
+        return back
+    try:
+        if action == "confirm":
+            order_confirm_and_allocate(order=order, actor=request.user)
+        elif action == "hold":
+            order_hold(order=order, reason=form.cleaned_data["reason"], actor=request.user)
+        elif action == "release":
+            order_release_and_allocate(order=order, actor=request.user)
+        elif action == "cancel":
+            order_cancel_and_release(
+                order=order, reason=form.cleaned_data["reason"], actor=request.user
+            )
+        else:
+            raise Http404("Unknown action")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return back
+    order.refresh_from_db()
+    done = {"confirm": "confirmed", "hold": "put on hold", "release": "released"}
+    note = ""
+    if action in ("confirm", "release") and order.status == Order.Status.CONFIRMED:
+        note = f"; allocation {order.get_allocation_status_display().lower()}"
+    messages.success(request, f"{order.number} {done.get(action, 'cancelled')}{note}.")
+    return back
+
+
+@manager_required
+@require_POST
+def order_reroute(request, number):
+    """Move an allocated shipment to another point (or let routing choose)."""
+    order = get_object_or_404(Order, number=number)
+    back = redirect("orders:detail", order.number)
+    form = RerouteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose the shipment and say why it moves")
+        return back
+    shipment = get_object_or_404(
+        Shipment.objects.select_related("order"), number=form.cleaned_data["shipment"], order=order
+    )
+    warehouse = None
+    if form.cleaned_data["warehouse"]:
+        warehouse = get_object_or_404(Warehouse, code=form.cleaned_data["warehouse"])
+    try:
+        created = shipment_reroute(
+            shipment=shipment,
+            warehouse=warehouse,
+            reason=form.cleaned_data["reason"],
+            actor=request.user,
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return back
+    messages.success(
+        request,
+        f"{shipment.number} re-routed: "
+        + ", ".join(f"{s.number} at {s.warehouse.code}" for s in created)
+        + ".",
+    )
+    return back

@@ -1,0 +1,173 @@
+"""Stock pages on the warehouse floor: look up a SKU, barcode or bin; cycle count a
+stock level (the difference goes to the ledger as a ``count`` with the counter's name);
+receive a delivery against a reference (``stock_receive``)."""
+
+from urllib.parse import urlencode
+
+from django.apps import apps
+from django.contrib import messages
+from django.db.models import Sum
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from inventory.forms import CountForm, ReceiveForm, StockPageFilter
+from inventory.models import StockLevel, StockMovement, Warehouse
+from inventory.selectors import product_by_code, stock_level_list
+from inventory.services import stock_adjust, stock_receive
+from oms.exceptions import DomainError
+from oms.views import floor_required
+
+RESULTS = 100
+
+
+@floor_required
+def lookup(request):
+    """Find stock by SKU, barcode, bin or name; one hit opens its page."""
+    warehouses = list(Warehouse.objects.filter(active=True).order_by("priority", "code"))
+    stock_filter = StockPageFilter(
+        request.GET or None,
+        queryset=stock_level_list().order_by("product__sku", "warehouse__priority", "pk"),
+    )
+    searched = bool(request.GET.get("q", "").strip())
+    levels = list(stock_filter.qs[: RESULTS + 1]) if request.GET else []
+    if searched and len(levels) == 1:
+        return redirect("stock:level", levels[0].pk)
+    if searched and not levels:
+        messages.error(request, f"Nothing found for {request.GET['q'].strip()}")
+    return render(
+        request,
+        "inventory/stock_lookup.html",
+        {
+            "filter": stock_filter,
+            "levels": levels[:RESULTS],
+            "more": len(levels) > RESULTS,
+            "warehouses": warehouses,
+            "searched": bool(request.GET),
+        },
+    )
+
+
+def _level_or_404(pk: int) -> StockLevel:
+    return get_object_or_404(stock_level_list(), pk=pk)
+
+
+def _picked_not_shipped(level: StockLevel) -> int:
+    """Units of this level already picked into totes for shipments not yet shipped: off
+    the shelf but still on hand, so a shelf count adds them back (as a short pick does).
+    (inventory sits below fulfillment: the model is named, not imported.)"""
+    ShipmentLine = apps.get_model("fulfillment", "ShipmentLine")
+    return (
+        ShipmentLine.objects.filter(
+            order_line__product_id=level.product_id,
+            shipment__warehouse_id=level.warehouse_id,
+            shipment__status__in=["allocated", "picking", "picked", "packed"],
+        ).aggregate(n=Sum("quantity_picked"))["n"]
+        or 0
+    )
+
+
+@floor_required
+def level(request, pk):
+    """One stock level: quantities, bin, recent ledger rows, and the cycle count form."""
+    stock = _level_or_404(pk)
+    in_totes = _picked_not_shipped(stock)
+    form = CountForm()
+    if request.method == "POST":
+        form = CountForm(request.POST)
+        if form.is_valid():
+            shelf = form.cleaned_data["counted"]
+            counted = shelf + in_totes
+            before = stock.on_hand
+            try:
+                stock_adjust(
+                    product=stock.product,
+                    warehouse=stock.warehouse,
+                    counted=counted,
+                    reason=f"cycle count by {request.user.get_username()}",
+                    actor=request.user,
+                )
+            except DomainError as exc:
+                messages.error(request, exc.message)
+            else:
+                diff = counted - before
+                messages.success(
+                    request,
+                    f"Counted {shelf} of {stock.product.sku} at {stock.warehouse.code}"
+                    + (f" (+ {in_totes} picked, not shipped)" if in_totes else "")
+                    + ": "
+                    + (f"on hand {before} → {counted} ({diff:+d})" if diff else "matches")
+                    + ".",
+                )
+                return redirect("stock:level", stock.pk)
+        else:
+            messages.error(request, "Type the number of units counted on the shelf")
+    movements = list(
+        StockMovement.objects.filter(product=stock.product, warehouse=stock.warehouse).order_by(
+            "-created_at", "-pk"
+        )[:20]
+    )
+    return render(
+        request,
+        "inventory/stock_level.html",
+        {"level": stock, "form": form, "movements": movements, "in_totes": in_totes},
+    )
+
+
+@floor_required
+def receive(request):
+    """Goods in: a delivery reference, then scan each product (``5*SKU`` for five)."""
+    warehouses = list(Warehouse.objects.filter(active=True).order_by("priority", "code"))
+    initial = {
+        "warehouse": request.GET.get("warehouse") or request.session.get("floor_warehouse"),
+        "reference": request.GET.get("reference", ""),
+        "quantity": 1,
+    }
+    if request.method == "POST":
+        form = ReceiveForm(request.POST, warehouses=warehouses)
+        if form.is_valid():
+            data = form.cleaned_data
+            warehouse = next(w for w in warehouses if w.code == data["warehouse"])
+            product = product_by_code(data["code"])
+            back = (
+                reverse("stock:receive")
+                + "?"
+                + urlencode({"warehouse": warehouse.code, "reference": data["reference"]})
+            )
+            if product is None:
+                messages.error(request, f"Unknown barcode or SKU: {data['code']}")
+                return redirect(back)
+            try:
+                stock = stock_receive(
+                    product=product,
+                    warehouse=warehouse,
+                    quantity=data["quantity"],
+                    reference=data["reference"],
+                    note=f"received by {request.user.get_username()}",
+                    actor=request.user,
+                )
+            except DomainError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(
+                    request,
+                    f"✓ {data['quantity']} × {product.sku} received at {warehouse.code}"
+                    + (f", bin {stock.bin}" if stock.bin else "")
+                    + f" · on hand {stock.on_hand}",
+                )
+            return redirect(back)
+        messages.error(request, "Fill in the point, the reference and the product")
+    else:
+        form = ReceiveForm(initial=initial, warehouses=warehouses)
+    reference = (form.data.get("reference") if form.is_bound else initial["reference"]) or ""
+    received = []
+    if reference:
+        received = list(
+            StockMovement.objects.filter(kind=StockMovement.Kind.RECEIPT, reference=reference)
+            .select_related("product", "warehouse")
+            .order_by("-created_at", "-pk")[:50]
+        )
+    return render(
+        request,
+        "inventory/stock_receive.html",
+        {"form": form, "reference": reference, "received": received},
+    )

@@ -1,0 +1,79 @@
+"""Order pages for managers: the list (filters shared with the API) and the detail with
+its lines, shipments, returns and timeline. The state changes the detail page offers
+(confirm, hold, release, cancel, re-route) reach into fulfillment, so their views live in
+``fulfillment.views`` (a lower app never imports a higher one)."""
+
+from django.apps import apps
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, render
+
+from inventory.models import Warehouse
+from oms.views import manager_required
+from orders.forms import OrderPageFilter, allowed_actions
+from orders.models import Channel, Order
+from orders.selectors import order_detail_queryset, order_list_queryset
+
+PAGE_SIZE = 50
+
+
+def _shipment_model():
+    return apps.get_model("fulfillment", "Shipment")
+
+
+@manager_required
+def order_list(request):
+    Shipment = _shipment_model()
+    queryset = order_list_queryset().prefetch_related(
+        Prefetch("shipments", queryset=Shipment.objects.select_related("warehouse").order_by("pk"))
+    )
+    order_filter = OrderPageFilter(request.GET or None, queryset=queryset)
+    orders = order_filter.qs.order_by("-placed_at", "-id")
+    page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "orders/order_list.html",
+        {
+            "filter": order_filter,
+            "page": page,
+            "querystring": params.urlencode(),
+            "statuses": Order.Status.choices,
+            "selected_statuses": request.GET.getlist("status"),
+            "channels": Channel.objects.order_by("code").values_list("code", "name"),
+            "warehouses": Warehouse.objects.order_by("priority", "code").values_list(
+                "code", "name"
+            ),
+        },
+    )
+
+
+@manager_required
+def order_detail(request, number):
+    order = get_object_or_404(order_detail_queryset(), number=number)
+    lines = list(order.lines.all())
+    shipments = list(order.shipments.all())
+    ReturnRequest = apps.get_model("returns", "ReturnRequest")
+    returns = list(ReturnRequest.objects.filter(order=order).order_by("-created_at", "-pk"))
+    backorder_applies = order.status in (Order.Status.CONFIRMED, Order.Status.ON_HOLD)
+    for line in lines:
+        line.backordered = max(line.quantity_backordered, 0) if backorder_applies else 0
+    actions = allowed_actions(order, shipped_anything=any(ln.quantity_shipped for ln in lines))
+    reroutable = [s for s in shipments if s.status == "allocated"]
+    return render(
+        request,
+        "orders/order_detail.html",
+        {
+            "order": order,
+            "lines": lines,
+            "shipments": shipments,
+            "returns": returns,
+            "events": list(order.events.all())[::-1],
+            "actions": actions,
+            "reroutable": reroutable,
+            "warehouses": Warehouse.objects.filter(active=True).order_by("priority", "code")
+            if reroutable
+            else [],
+        },
+    )
