@@ -133,3 +133,105 @@ class StockMovement(models.Model):
     def __str__(self) -> str:
         deltas = f"{self.on_hand_delta:+}/{self.reserved_delta:+}"
         return f"{self.kind} {self.product_id}@{self.warehouse_id} {deltas}"
+
+
+class DemandForecast(models.Model):
+    """The demand forecast of one SKU at one fulfillment point (``warehouse`` empty: the
+    SKU over all points), refreshed nightly by ``inventory.forecasting.forecast_refresh``.
+
+    Every method is stored the same way: a daily ``level`` times a weekday factor
+    (Monday first, mean 1; all 1 for methods without a weekly pattern), so a forecast
+    for any day ahead is ``level * weekday_factors[day.weekday()]``. ``sigma`` is the
+    root mean squared daily error of the chosen method on the holdout (for safety
+    stock); ``wape`` and ``baselines`` are its backtest figures and the naive ones.
+    """
+
+    class Method(models.TextChoices):
+        SES_WEEKDAY = "ses_weekday", "Exponential smoothing x weekday factors"
+        SES = "ses", "Exponential smoothing"
+        CROSTON = "croston", "Croston (intermittent)"
+        SBA = "sba", "Syntetos-Boylan (intermittent)"
+        TSB = "tsb", "Teunter-Syntetos-Babai (intermittent)"
+        NAIVE = "naive", "Last value"
+        MOVING_AVERAGE = "moving_average", "Moving average"
+        NONE = "none", "No demand"
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="forecasts")
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.CASCADE, related_name="forecasts", null=True, blank=True
+    )
+    method = models.CharField(max_length=20, choices=Method.choices)
+    level = models.FloatField(default=0, help_text="Expected units per day (weekday-adjusted)")
+    weekday_factors = models.JSONField(default=list, blank=True)
+    sigma = models.FloatField(default=0, help_text="Daily forecast error (RMSE on the holdout)")
+    wape = models.FloatField(null=True, blank=True, help_text="Holdout WAPE of the method")
+    baselines = models.JSONField(default=dict, blank=True, help_text="Holdout WAPE of baselines")
+    history_days = models.PositiveIntegerField(default=0)
+    zero_share = models.FloatField(default=0, help_text="Share of days without demand")
+    total_units = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["product__sku", "warehouse__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "warehouse"],
+                condition=Q(warehouse__isnull=False),
+                name="demandforecast_product_warehouse_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["product"],
+                condition=Q(warehouse__isnull=True),
+                name="demandforecast_product_all_points_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}@{self.warehouse_id or '*'} {self.method} {self.level:.2f}/day"
+
+
+class LowStockAlert(models.Model):
+    """Raised by ``inventory.replenishment.check_low_stock`` when the units available at
+    a point (``warehouse`` empty: at all points) fall below the reorder point; resolved
+    by the same check once they are back above it. One open alert per level."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="low_stock_alerts")
+    warehouse = models.ForeignKey(
+        Warehouse,
+        on_delete=models.CASCADE,
+        related_name="low_stock_alerts",
+        null=True,
+        blank=True,
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    available = models.IntegerField()
+    reorder_point = models.PositiveIntegerField()
+    suggested_quantity = models.PositiveIntegerField(default=0)
+    order_by = models.DateField(null=True, blank=True)
+    days_of_cover = models.FloatField(null=True, blank=True)
+    message = models.CharField(max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "warehouse"],
+                condition=Q(status="open", warehouse__isnull=False),
+                name="lowstockalert_one_open_per_level",
+            ),
+            models.UniqueConstraint(
+                fields=["product"],
+                condition=Q(status="open", warehouse__isnull=True),
+                name="lowstockalert_one_open_per_sku",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="lowstockalert_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}@{self.warehouse_id or '*'} {self.status} {self.available}"

@@ -34,6 +34,23 @@ class Channel(models.Model):
     )
     webhook_secret = models.CharField(max_length=128, blank=True, default="")
     active = models.BooleanField(default=True)
+    # Auto-confirmation rules (orders.autoconfirm), checked when auto_confirm is on; an
+    # order that fails one goes on hold, naming the failed rules, for the review queue.
+    auto_confirm_require_payment = models.BooleanField(
+        default=True, help_text="Auto-confirm only paid or authorized orders"
+    )
+    auto_confirm_max_total = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Hold orders whose total is above this (blank: no limit)",
+    )
+    auto_confirm_max_quantity = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Hold orders with a line above this quantity (blank: no limit)",
+    )
 
     class Meta:
         ordering = ["code"]
@@ -46,6 +63,11 @@ class Customer(models.Model):
     email = models.EmailField(unique=True)
     name = models.CharField(max_length=255, blank=True, default="")
     phone = models.CharField(max_length=32, blank=True, default="")
+    # db_default too: the CSV fast path inserts customers and orders with plain SQL.
+    blocked = models.BooleanField(
+        default=False, db_default=False, help_text="Never auto-confirm this customer's orders"
+    )
+    blocked_reason = models.CharField(max_length=255, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -125,6 +147,13 @@ class Order(models.Model):
     financial_status = models.CharField(
         max_length=20, choices=FinancialStatus.choices, default=FinancialStatus.PENDING
     )
+    # Delay detection (orders.delays, every 15 minutes): at risk of missing ship_by, and
+    # shipped but past the carrier's estimated delivery.
+    at_risk = models.BooleanField(default=False, db_default=False)
+    at_risk_reason = models.CharField(max_length=255, blank=True, default="", db_default="")
+    at_risk_since = models.DateTimeField(null=True, blank=True)
+    projected_ship_date = models.DateField(null=True, blank=True)
+    late = models.BooleanField(default=False, db_default=False)
     # Fingerprint of the placement content: a repeated (channel, external_id) with the
     # same fingerprint is a replay, with another one a conflict.
     intake_hash = models.CharField(max_length=64, blank=True, default="")
@@ -143,7 +172,11 @@ class Order(models.Model):
                 name="order_refunded_lte_total",
             ),
         ]
-        indexes = [models.Index(fields=["status", "placed_at"], name="order_status_placed_idx")]
+        indexes = [
+            models.Index(fields=["status", "placed_at"], name="order_status_placed_idx"),
+            models.Index(fields=["at_risk"], condition=Q(at_risk=True), name="order_at_risk_idx"),
+            models.Index(fields=["late"], condition=Q(late=True), name="order_late_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -243,6 +276,7 @@ class OrderEvent(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         EDITED = "edited", "Edited"
         AT_RISK = "at_risk", "At risk"
+        LATE = "late", "Late"
         PAYMENT = "payment", "Payment"
         RETURN_REQUESTED = "return_requested", "Return requested"
         RETURN_APPROVED = "return_approved", "Return approved"

@@ -1,6 +1,7 @@
 """Order intake for every entry point (API, CSV, channel webhooks)."""
 
 from oms.db import retry_on_conflict
+from orders import autoconfirm
 from orders import services as order_services
 from orders.models import Order
 
@@ -8,11 +9,37 @@ from orders.models import Order
 @retry_on_conflict
 def order_place_and_confirm(*, actor=None, **placement) -> tuple[Order, bool]:
     """Place an order (``orders.services.order_place`` arguments) and, on a channel with
-    ``auto_confirm``, confirm and route it in the same transaction. A replay of an
-    existing order is returned as is (``created`` False)."""
+    ``auto_confirm``, check the channel's auto-confirm rules (``orders.autoconfirm``):
+    all pass, confirm and route it in the same transaction; any fails, put it on hold
+    naming the failed rules (the review queue lists it). A replay of an existing order
+    is returned as is (``created`` False)."""
     from fulfillment.services.allocation import order_confirm_and_allocate
 
     order, created = order_services.order_place(actor=actor, **placement)
     if created and order.channel.auto_confirm:
-        order_confirm_and_allocate(order=order, actor=actor)
+        results = autoconfirm.evaluate(order)
+        failures = autoconfirm.failed(results)
+        if failures:
+            order_services.order_hold(
+                order=order,
+                reason=autoconfirm.hold_reason(failures),
+                actor="auto-confirm",
+                data={"auto_confirm": [r.as_dict() for r in results]},
+            )
+        else:
+            order_confirm_and_allocate(order=order, actor=actor)
     return order, created
+
+
+@retry_on_conflict
+def order_approve_held(*, order: Order, actor=None) -> Order:
+    """The review queue's 'approve': release the hold and confirm and route the order
+    (an order held after its confirmation is routed again for what is backordered)."""
+    from fulfillment.services.allocation import order_allocate, order_confirm_and_allocate
+
+    order_services.order_release(order=order, actor=actor)
+    if order.status == Order.Status.PENDING:
+        order_confirm_and_allocate(order=order, actor=actor)
+    else:
+        order_allocate(order=order, actor=actor)
+    return order
