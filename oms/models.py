@@ -1,5 +1,9 @@
+import secrets
+import uuid
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class NumberSequence(models.Model):
@@ -94,3 +98,175 @@ class ImportJob(models.Model):
         if not self.rows_total:
             return 0
         return min(100, round(100 * self.rows_done / self.rows_total))
+
+
+# --------------------------------------------------------------------------- webhooks
+# Outgoing webhooks (``oms.webhooks``) and the raw deliveries of the channel intake
+# endpoints (``orders.intake``).
+
+
+def new_webhook_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class WebhookSubscription(models.Model):
+    """A URL that hears about the event types it names (``["*"]``: every type).
+    Each delivery is signed with ``secret`` (``X-OMS-Signature: sha256=<hex>``)."""
+
+    url = models.URLField(max_length=500)
+    description = models.CharField(max_length=255, blank=True, default="")
+    secret = models.CharField(max_length=128, default=new_webhook_secret)
+    event_types = models.JSONField(default=list, help_text='Event types, or ["*"] for all')
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.url
+
+    def wants(self, event_type: str) -> bool:
+        return "*" in self.event_types or event_type in self.event_types
+
+
+class WebhookEvent(models.Model):
+    """The outbox: one row per published event, written in the transaction of the change
+    it reports, so a rolled-back change leaves no event (and sends nothing)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    event_type = models.CharField(max_length=64, db_index=True)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.uuid}"
+
+
+class WebhookDelivery(models.Model):
+    """One attempt to deliver one event to one subscription: the delivery log.
+
+    An attempt is ``scheduled`` (with ``due_at``), claimed by exactly one task with a
+    conditional ``UPDATE ... WHERE status = 'scheduled'`` (``sending``), then recorded as
+    ``succeeded`` or ``failed``; a failure schedules the next attempt as a new row. The
+    unique (event, subscription, attempt) keeps a re-run task from recording twice."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        SENDING = "sending", "Sending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
+    subscription = models.ForeignKey(
+        WebhookSubscription,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+    )
+    url = models.CharField(max_length=500, help_text="The subscription's URL at the time")
+    attempt = models.PositiveSmallIntegerField(default=1)
+    manual = models.BooleanField(default=False, help_text="Redelivered by hand")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SCHEDULED)
+    due_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    response_body = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "webhook deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "subscription", "attempt"], name="webhookdelivery_attempt_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "due_at"], name="webhookdelivery_due_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} attempt {self.attempt} to {self.url}"
+
+
+class IntakeDelivery(models.Model):
+    """A webhook received from a sales platform on a channel's intake endpoint, kept as
+    received (raw body, the platform's headers) for audit and re-processing. Deduplicated
+    by the platform's delivery id when it sends one."""
+
+    class Platform(models.TextChoices):
+        SHOPIFY = "shopify", "Shopify"
+        WOOCOMMERCE = "woocommerce", "WooCommerce"
+
+    class Status(models.TextChoices):
+        PROCESSED = "processed", "Processed"
+        NEEDS_ATTENTION = "needs_attention", "Needs attention"
+        IGNORED = "ignored", "Ignored"
+
+    channel = models.ForeignKey(
+        "orders.Channel", on_delete=models.PROTECT, related_name="intake_deliveries"
+    )
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    topic = models.CharField(max_length=64, blank=True, default="")
+    delivery_id = models.CharField(max_length=128, blank=True, default="")
+    external_id = models.CharField(max_length=128, blank=True, default="")
+    source_updated_at = models.DateTimeField(
+        null=True, blank=True, help_text="The order's last change on the platform"
+    )
+    headers = models.JSONField(default=dict, blank=True)
+    body = models.TextField(blank=True, default="")
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PROCESSED, db_index=True
+    )
+    message = models.TextField(blank=True, default="")
+    order = models.ForeignKey(
+        "orders.Order",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="intake_deliveries",
+    )
+    duplicates = models.PositiveIntegerField(default=0, help_text="Repeated deliveries ignored")
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "intake deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "platform", "delivery_id"],
+                condition=~models.Q(delivery_id=""),
+                name="intakedelivery_delivery_id_unique",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["channel", "platform", "external_id"], name="intakedelivery_order_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform} {self.topic} {self.external_id or '?'} #{self.pk}"
+
+
+class IntakeSecretRotation(models.Model):
+    """When a channel's intake secret last changed and the one it replaced, which stays
+    valid for ``OMS_INTAKE_SECRET_GRACE_HOURS`` while the platform is updated."""
+
+    channel = models.OneToOneField(
+        "orders.Channel", on_delete=models.CASCADE, related_name="intake_secret_rotation"
+    )
+    previous_secret = models.CharField(max_length=128, blank=True, default="")
+    rotated_at = models.DateTimeField(default=timezone.now)
+    rotated_by = models.CharField(max_length=150, default="system")
+
+    def __str__(self) -> str:
+        return f"{self.channel_id} rotated {self.rotated_at:%Y-%m-%d %H:%M}"

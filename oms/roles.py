@@ -22,6 +22,7 @@ GROUP_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "fulfillment": ["view", "add", "change", "delete"],
         "returns": ["view", "add", "change", "delete"],
         "authtoken": ["view", "add", "change", "delete"],
+        "oms": ["view", "add", "change", "delete"],  # webhook subscriptions, intake log
         "django_q": ["view"],
     },
     WAREHOUSE: {

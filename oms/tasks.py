@@ -95,3 +95,21 @@ def run_import(job_id: int) -> str:
     job.finished_at = timezone.now()
     job.save()
     return job.status
+
+
+# --------------------------------------------------------------------------- webhooks
+
+
+def webhook_deliver(delivery_id: int) -> str:
+    """One attempt of an outgoing webhook (``oms.webhooks.deliver``); a re-run after a
+    crash claims nothing and records nothing."""
+    from oms import webhooks
+
+    return webhooks.deliver(delivery_id)
+
+
+def webhooks_sweep() -> dict:
+    """Re-queue webhook attempts whose task was lost; close orphaned ones."""
+    from oms import webhooks
+
+    return webhooks.sweep()
