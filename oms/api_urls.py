@@ -2,18 +2,31 @@
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
+from rest_framework.throttling import ScopedRateThrottle
 
-from fulfillment.api import OrderWorkflowViewSet, ShipmentViewSet
+from fulfillment.api import OrderWorkflowViewSet, PickListViewSet, ShipmentViewSet
 from inventory.api import (
     ProductViewSet,
     StockMovementViewSet,
     StockViewSet,
     WarehouseViewSet,
 )
+from inventory.replenishment_api import ReplenishmentViewSet
+from oms.webhooks_api import WebhookDeliveryViewSet, WebhookSubscriptionViewSet
 from orders.api import ChannelViewSet
+from orders.intake.views import ShopifyIntakeView, WooCommerceIntakeView
 from returns.api import ReturnViewSet
+
+
+class ThrottledObtainAuthToken(ObtainAuthToken):
+    """Username + password -> token, rate limited per client (scope ``login``) so that
+    passwords cannot be guessed at speed."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
 
 router = DefaultRouter()
 router.register("channels", ChannelViewSet, basename="channel")
@@ -23,11 +36,27 @@ router.register("stock/movements", StockMovementViewSet, basename="stock-movemen
 router.register("stock", StockViewSet, basename="stock")
 router.register("orders", OrderWorkflowViewSet, basename="order")
 router.register("shipments", ShipmentViewSet, basename="shipment")
+router.register("pick-lists", PickListViewSet, basename="pick-list")
 router.register("returns", ReturnViewSet, basename="return")
+router.register("replenishment", ReplenishmentViewSet, basename="replenishment")
+router.register(
+    "webhooks/subscriptions", WebhookSubscriptionViewSet, basename="webhook-subscription"
+)
+router.register("webhooks/deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 
 urlpatterns = [
+    path(
+        "v1/channels/<slug:code>/intake/shopify/",
+        ShopifyIntakeView.as_view(),
+        name="channel-intake-shopify",
+    ),
+    path(
+        "v1/channels/<slug:code>/intake/woocommerce/",
+        WooCommerceIntakeView.as_view(),
+        name="channel-intake-woocommerce",
+    ),
     path("v1/", include(router.urls)),
-    path("v1/auth/token/", obtain_auth_token, name="api-token"),
+    path("v1/auth/token/", ThrottledObtainAuthToken.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -10,10 +10,11 @@ log = logging.getLogger(__name__)
 
 class DatabaseUnavailableMiddleware:
     """A dropped connection, a terminated backend or a database that refuses connections
-    fails the request cleanly with 503 and Retry-After: the transaction was rolled back,
-    so the client may retry (order placement is idempotent by channel + external id, and
-    other POSTs by Idempotency-Key). A deadlock or serialization failure that outlived its
-    retries is reported the same way."""
+    fails the request cleanly with 503 and Retry-After. The outcome is unknown to the
+    client (the connection may have dropped just after a commit), and retrying is safe:
+    order placement is idempotent by channel + external id, other POSTs by
+    Idempotency-Key. A deadlock or serialization failure that outlived its retries is
+    reported the same way."""
 
     def __init__(self, get_response):
         self.get_response = get_response
