@@ -32,6 +32,7 @@ migrate: install
 
 seed: migrate
 	$(PY) manage.py seed_demo
+	$(PY) manage.py setup_schedules
 
 # Run the app on the embedded default (SQLite file db.sqlite3) with demo data: the web
 # server and a django-q2 cluster (background jobs) together; Ctrl-C stops both.
@@ -45,8 +46,9 @@ run: seed
 	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
 # The whole test suite; uses DATABASE_URL when set (PostgreSQL in CI), else SQLite.
+PYTEST_WORKERS ?= 2
 test: install-test
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install-test
 	$(VENV)/bin/ruff check .

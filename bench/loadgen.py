@@ -51,6 +51,7 @@ def _client(host, port, path, body_kind, token, deadline, out, errors):
                     },
                     "lines": lines,
                     "shipping_total": "5.00",
+                    "financial_status": "paid",
                 }
             )
         t0 = time.perf_counter()

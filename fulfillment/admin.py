@@ -14,8 +14,13 @@ from collections import defaultdict
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.db.models import Count
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html_join
 
-from fulfillment import services
+from fulfillment import documents, services
+from fulfillment.document_views import pdf_response
 from fulfillment.models import (
     Carrier,
     CarrierService,
@@ -23,7 +28,10 @@ from fulfillment.models import (
     Shipment,
     ShipmentLine,
     ShippingRate,
+    TrackingEvent,
 )
+from fulfillment.resources import ShippingRateResource
+from fulfillment.services import shipping
 from oms.admin import (
     ReadOnlyInlineMixin,
     ReasonForm,
@@ -33,6 +41,7 @@ from oms.admin import (
     run_action,
     save_changed_fields,
 )
+from oms.csv_admin import CsvImportExportAdmin
 from oms.exceptions import DomainError
 from orders.admin import OrderAdmin, OrderEventInline, OrderLineInline
 from orders.models import Order
@@ -60,6 +69,32 @@ class OrderShipmentInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 class FulfillmentOrderAdmin(OrderAdmin):
     inlines = [OrderLineInline, OrderShipmentInline, OrderEventInline]
+    change_form_template = "admin/orders/order/change_form.html"
+
+    def get_urls(self):
+        preview = path(
+            "<path:object_id>/routing-preview/",
+            self.admin_site.admin_view(self.routing_preview_view),
+            name="orders_order_routing_preview",
+        )
+        return [preview, *super().get_urls()]
+
+    def routing_preview_view(self, request, object_id):
+        """Dry run: what every routing strategy would do for this order, reserving nothing."""
+        order = self.get_object(request, object_id)
+        if order is None or not self.has_view_permission(request, order):
+            raise Http404("No such order")
+        scope = request.GET.get("scope")
+        whole = {"open": True, "backordered": False}.get(scope or "")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": order,
+            "title": f"Routing preview for {order.number}",
+            "preview": services.route_preview(order, whole_order=whole),
+        }
+        return TemplateResponse(request, "admin/orders/order/routing_preview.html", context)
+
     actions = ["confirm_orders", "hold_orders", "release_orders", "cancel_orders", "mark_paid"]
 
     @admin.action(description="Confirm and allocate selected orders", permissions=["change"])
@@ -187,7 +222,11 @@ class CarrierServiceAdmin(admin.ModelAdmin):
 
 
 @admin.register(ShippingRate)
-class ShippingRateAdmin(admin.ModelAdmin):
+class ShippingRateAdmin(CsvImportExportAdmin):
+    """Rate tables; import and export as CSV keyed by carrier, service, country, region
+    and weight band (``fulfillment.resources``)."""
+
+    resource_classes = [ShippingRateResource]
     list_display = [
         "service",
         "country",
@@ -239,7 +278,31 @@ SHIPMENT_READONLY = [
     "shipped_at",
     "delivered_at",
     "cancelled_at",
+    "document_links",
 ]
+
+
+def _links(*pairs: tuple[str, str]) -> str:
+    return format_html_join(" | ", '<a href="{}" target="_blank">{}</a>', pairs)
+
+
+@admin.register(TrackingEvent)
+class TrackingEventAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Carrier scans, as pushed to the API or polled; written only by the tracking
+    service."""
+
+    list_display = ["shipment", "code", "occurred_at", "description", "location", "source"]
+    list_select_related = ["shipment"]
+    list_filter = ["code", "source"]
+    search_fields = ["shipment__number", "shipment__tracking_number", "shipment__order__number"]
+    date_hierarchy = "occurred_at"
+
+
+class TrackingEventInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = TrackingEvent
+    fields = ["occurred_at", "code", "description", "location", "source", "created_at"]
+    readonly_fields = fields
+    show_change_link = False
 
 
 @admin.register(Shipment)
@@ -271,7 +334,9 @@ class ShipmentAdmin(admin.ModelAdmin):
                     ("carrier", "service"),
                     "tracking_number",
                     ("shipping_cost", "weight_grams"),
+                    ("length_cm", "width_cm", "height_cm"),
                     "estimated_delivery",
+                    "document_links",
                 ]
             },
         ),
@@ -280,13 +345,67 @@ class ShipmentAdmin(admin.ModelAdmin):
             {"fields": [("created_at", "shipped_at"), ("delivered_at", "cancelled_at")]},
         ),
     ]
-    inlines = [ShipmentLineInline]
+    inlines = [ShipmentLineInline, TrackingEventInline]
     actions = [
         "create_pick_list",
+        "book_and_ship_shipments",
         "ship_shipments",
         "deliver_shipments",
         "cancel_shipments",
+        "print_packing_slips",
+        "print_labels",
     ]
+
+    @admin.display(description="documents")
+    def document_links(self, shipment):
+        if shipment is None or not shipment.pk:
+            return "-"
+        pairs = [
+            (reverse("documents:shipment-packing-slip", args=[shipment.number]), "Packing slip")
+        ]
+        if shipment.tracking_number or shipment.label_pdf:
+            pairs.append((reverse("documents:shipment-label", args=[shipment.number]), "Label"))
+        return _links(*pairs)
+
+    @admin.action(
+        description="Book a carrier and ship selected shipments (rate shopping)",
+        permissions=["change"],
+    )
+    def book_and_ship_shipments(self, request, queryset):
+        """Packed shipments: the cheapest service that meets the promised date, booked,
+        labelled and shipped; a shipment without a rate stays packed (and is named)."""
+        run_action(
+            self,
+            request,
+            queryset.select_related("order", "warehouse"),
+            lambda shipment: shipping.shipment_book_and_ship(shipment=shipment, actor=request.user),
+            done="Booked and shipped",
+        )
+
+    @admin.action(description="Print packing slips of selected shipments (one PDF)")
+    def print_packing_slips(self, request, queryset):
+        try:
+            pdf = documents.render_packing_slip_pdf(queryset.order_by("pk"))
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return None
+        return pdf_response(pdf, "packing-slips.pdf", inline=False)
+
+    @admin.action(description="Print labels of selected shipments (one PDF)")
+    def print_labels(self, request, queryset):
+        labels, missing = [], []
+        for shipment in queryset.select_related("order", "warehouse").order_by("pk"):
+            try:
+                labels.append(documents.render_label_pdf(shipment))
+            except DomainError:
+                missing.append(shipment.number)
+        if missing:
+            self.message_user(
+                request, f"No label yet (not booked): {', '.join(missing)}", messages.WARNING
+            )
+        if not labels:
+            return None
+        return pdf_response(documents.merge_pdfs(labels), "labels.pdf", inline=False)
 
     def has_add_permission(self, request):
         # Shipments are created by allocation (confirming an order), with their number.
@@ -396,9 +515,37 @@ class PickListAdmin(admin.ModelAdmin):
     list_filter = ["status", "warehouse"]
     search_fields = ["number", "shipments__number", "shipments__order__number"]
     date_hierarchy = "created_at"
-    fields = ["number", "warehouse", "status", "assigned_to", "created_at", "completed_at"]
-    readonly_fields = ["number", "warehouse", "status", "created_at", "completed_at"]
+    fields = [
+        "number",
+        "warehouse",
+        "status",
+        "assigned_to",
+        "created_at",
+        "completed_at",
+        "document_links",
+    ]
+    readonly_fields = [
+        "number",
+        "warehouse",
+        "status",
+        "created_at",
+        "completed_at",
+        "document_links",
+    ]
     inlines = [PickListShipmentInline]
+
+    @admin.display(description="documents")
+    def document_links(self, pick_list):
+        if pick_list is None or not pick_list.pk:
+            return "-"
+        return _links(
+            (reverse("documents:pick-list", args=[pick_list.number]), "Pick list"),
+            (
+                reverse("documents:pick-list-packing-slips", args=[pick_list.number]),
+                "Packing slips",
+            ),
+        )
+
     actions = ["complete_pick_lists"]
 
     def has_add_permission(self, request):

@@ -1,14 +1,25 @@
 """REST API v1: the order workflow that reaches into fulfillment, and shipments."""
 
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
 import django_filters
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django.db import transaction
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
-from fulfillment import services
-from fulfillment.models import Shipment, ShipmentLine
+from fulfillment import documents, services
+from fulfillment.carriers.base import TrackingEvent as CarrierEvent
+from fulfillment.document_views import pdf_response
+from fulfillment.models import PickList, Shipment, ShipmentLine, TrackingEvent
 from fulfillment.selectors import shipment_queryset
+from fulfillment.services import shipping
 from oms.api import RolePermission, idempotent
 from orders.api import (
     ORDER_ERRORS,
@@ -86,6 +97,30 @@ class OrderWorkflowViewSet(OrderViewSet):
         services.order_cancel_and_release(order=order, reason=data["reason"], actor=request.user)
         return self._respond(order)
 
+    @extend_schema(
+        request=None,
+        parameters=[
+            OpenApiParameter(
+                "scope",
+                str,
+                enum=["backordered", "open"],
+                description="backordered: what the next allocation would route; open: "
+                "every unshipped, unpicked unit, as if routing from scratch. Default: "
+                "backordered when something is backordered, else open.",
+            )
+        ],
+        responses={200: OpenApiTypes.OBJECT, 404: ORDER_ERRORS[404]},
+    )
+    @action(detail=True, methods=["get"], url_path="routing-preview")
+    def routing_preview(self, request, number=None):
+        """What each routing strategy would do for this order now; reserves nothing."""
+        order = self.get_object()
+        scope = request.query_params.get("scope")
+        if scope not in (None, "", "backordered", "open"):
+            raise ValidationError({"scope": ["Use backordered or open."]})
+        whole = {"open": True, "backordered": False}.get(scope or "")
+        return Response(services.route_preview(order, whole_order=whole))
+
 
 class ShipmentLineSerializer(serializers.ModelSerializer):
     sku = serializers.CharField(source="order_line.sku")
@@ -118,6 +153,9 @@ class ShipmentSerializer(serializers.ModelSerializer):
             "tracking_number",
             "shipping_cost",
             "weight_grams",
+            "length_cm",
+            "width_cm",
+            "height_cm",
             "estimated_delivery",
             "created_at",
             "shipped_at",
@@ -128,6 +166,15 @@ class ShipmentSerializer(serializers.ModelSerializer):
 
 class PackSerializer(serializers.Serializer):
     weight_grams = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False)
+    length_cm = serializers.DecimalField(
+        max_digits=5, decimal_places=1, min_value=Decimal("0.1"), required=False
+    )
+    width_cm = serializers.DecimalField(
+        max_digits=5, decimal_places=1, min_value=Decimal("0.1"), required=False
+    )
+    height_cm = serializers.DecimalField(
+        max_digits=5, decimal_places=1, min_value=Decimal("0.1"), required=False
+    )
 
 
 class ShipSerializer(serializers.Serializer):
@@ -150,6 +197,63 @@ class ShipmentFilter(django_filters.FilterSet):
     class Meta:
         model = Shipment
         fields = ["status", "warehouse", "order"]
+
+
+class TrackingEventInSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=TrackingEvent.Code.choices)
+    occurred_at = serializers.DateTimeField()
+    description = serializers.CharField(
+        max_length=255, required=False, default="", allow_blank=True
+    )
+    location = serializers.CharField(max_length=128, required=False, default="", allow_blank=True)
+
+    def validate_occurred_at(self, value):
+        try:
+            value = value.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise serializers.ValidationError("Date out of range.") from None
+        if not EARLIEST_EVENT <= value <= timezone.now() + timedelta(days=1):
+            raise serializers.ValidationError("Not a plausible time for a carrier event.")
+        return value
+
+
+class TrackingInSerializer(serializers.Serializer):
+    events = TrackingEventInSerializer(many=True, allow_empty=False, max_length=200)
+
+
+class TrackingEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TrackingEvent
+        fields = ["code", "occurred_at", "description", "location", "source", "created_at"]
+
+
+class TrackingResultSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    status = serializers.ChoiceField(choices=Shipment.Status.choices)
+    created = serializers.IntegerField(help_text="Events stored now")
+    duplicates = serializers.IntegerField(help_text="Events already known, ignored")
+    applied = serializers.BooleanField(
+        help_text="False when the move was refused (e.g. the order is on hold); events kept"
+    )
+    detail = serializers.CharField(allow_blank=True)
+    tracking_events = TrackingEventSerializer(many=True)
+
+
+class JsonErrorsNegotiation(DefaultContentNegotiation):
+    """PDF downloads answer ``application/pdf`` themselves; whatever the client accepts,
+    their errors (404, 409) are rendered as JSON, never refused with a 406."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        renderer = next((r for r in renderers if r.media_type == "application/json"), renderers[0])
+        return renderer, renderer.media_type
+
+
+PDF_RESPONSES = {
+    (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF"),
+    404: OpenApiResponse(description="Unknown number"),
+    409: OpenApiResponse(description="Nothing to print yet (e.g. no tracking number)"),
+}
+EARLIEST_EVENT = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 SHIPMENT_ERRORS = {
@@ -193,9 +297,13 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def pack(self, request, number=None):
         shipment = self.get_object()
         data = _valid(PackSerializer, request)
-        services.shipment_pack(
-            shipment=shipment, weight_grams=data.get("weight_grams"), actor=request.user
-        )
+        with transaction.atomic():
+            services.shipment_pack(
+                shipment=shipment, weight_grams=data.get("weight_grams"), actor=request.user
+            )
+            dims = {k: data[k] for k in ("length_cm", "width_cm", "height_cm") if k in data}
+            if dims:
+                shipping.shipment_record_package(shipment=shipment, actor=request.user, **dims)
         return self._respond(shipment)
 
     @extend_schema(request=ShipSerializer, responses={200: ShipmentSerializer, **SHIPMENT_ERRORS})
@@ -215,3 +323,145 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         shipment = self.get_object()
         services.shipment_deliver(shipment=shipment, actor=request.user)
         return self._respond(shipment)
+
+    @extend_schema(
+        request=TrackingInSerializer,
+        responses={200: TrackingResultSerializer, **SHIPMENT_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def tracking(self, request, number=None):
+        """Carrier tracking events (in_transit, out_for_delivery, delivered, exception).
+        They move the shipment (and the order): in transit ships a shipment not yet
+        shipped, delivered delivers it. Repeated or late events change nothing."""
+        shipment = self.get_object()
+        data = _valid(TrackingInSerializer, request)
+        result = shipping.shipment_record_tracking(
+            shipment=shipment,
+            events=[CarrierEvent(**event) for event in data["events"]],
+            source=TrackingEvent.Source.API,
+            actor=request.user,
+        )
+        events = TrackingEvent.objects.filter(shipment=shipment).order_by("occurred_at", "id")
+        body = {
+            "number": shipment.number,
+            "status": result.status,
+            "created": result.created,
+            "duplicates": result.duplicates,
+            "applied": not result.error,
+            "detail": result.error,
+            "tracking_events": TrackingEventSerializer(events, many=True).data,
+        }
+        return Response(body)
+
+    @extend_schema(request=None, responses=PDF_RESPONSES, operation_id="v1_shipments_label_pdf")
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="label.pdf",
+        content_negotiation_class=JsonErrorsNegotiation,
+    )
+    def label_pdf(self, request, number=None):
+        """The shipping label (4x6 in PDF): the carrier's as booked, else ours with the
+        tracking number as a Code 128 barcode; 409 before a tracking number exists."""
+        shipment = self.get_object()
+        return pdf_response(documents.render_label_pdf(shipment), f"label-{shipment.number}.pdf")
+
+    @extend_schema(
+        request=None, responses=PDF_RESPONSES, operation_id="v1_shipments_packing_slip_pdf"
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="packing-slip.pdf",
+        content_negotiation_class=JsonErrorsNegotiation,
+    )
+    def packing_slip_pdf(self, request, number=None):
+        """The packing slip (PDF): lines, quantities, bins, return instructions."""
+        shipment = self.get_object()
+        return pdf_response(
+            documents.render_packing_slip_pdf([shipment]), f"packing-slip-{shipment.number}.pdf"
+        )
+
+
+# --------------------------------------------------------------------------- pick lists
+
+
+class PickListSerializer(serializers.ModelSerializer):
+    warehouse = serializers.CharField(source="warehouse.code")
+    assigned_to = serializers.CharField(
+        source="assigned_to.username", default=None, allow_null=True
+    )
+    shipments = serializers.SlugRelatedField(slug_field="number", many=True, read_only=True)
+
+    class Meta:
+        model = PickList
+        fields = [
+            "number",
+            "warehouse",
+            "status",
+            "assigned_to",
+            "created_at",
+            "completed_at",
+            "shipments",
+        ]
+
+
+class PickListFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=PickList.Status.choices)
+    warehouse = django_filters.CharFilter(field_name="warehouse__code")
+
+    class Meta:
+        model = PickList
+        fields = ["status", "warehouse"]
+
+
+class PickListViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Pick lists (waves) by number, and their documents."""
+
+    serializer_class = PickListSerializer
+    permission_classes = [RolePermission]
+    warehouse_read = True
+    lookup_field = "number"
+    lookup_value_regex = "[^/]+"
+    filterset_class = PickListFilter
+
+    def get_queryset(self):
+        return (
+            PickList.objects.select_related("warehouse", "assigned_to")
+            .prefetch_related("shipments")
+            .order_by("-id")
+        )
+
+    @extend_schema(
+        request=None, responses=PDF_RESPONSES, operation_id="v1_pick_lists_pick_list_pdf"
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="pick-list.pdf",
+        content_negotiation_class=JsonErrorsNegotiation,
+    )
+    def pick_list_pdf(self, request, number=None):
+        """The batch pick list (PDF): lines summed per product, in bin order."""
+        pick_list = self.get_object()
+        return pdf_response(
+            documents.render_pick_list_pdf(pick_list), f"pick-list-{pick_list.number}.pdf"
+        )
+
+    @extend_schema(
+        request=None, responses=PDF_RESPONSES, operation_id="v1_pick_lists_packing_slips_pdf"
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="packing-slips.pdf",
+        content_negotiation_class=JsonErrorsNegotiation,
+    )
+    def packing_slips_pdf(self, request, number=None):
+        """The packing slips of every shipment on the pick list, as one PDF."""
+        pick_list = self.get_object()
+        shipments = pick_list.shipments.exclude(status=Shipment.Status.CANCELLED)
+        return pdf_response(
+            documents.render_packing_slip_pdf(shipments), f"packing-slips-{pick_list.number}.pdf"
+        )

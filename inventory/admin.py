@@ -12,7 +12,14 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html
 
-from inventory.models import Product, StockLevel, StockMovement, Warehouse
+from inventory.models import (
+    DemandForecast,
+    LowStockAlert,
+    Product,
+    StockLevel,
+    StockMovement,
+    Warehouse,
+)
 from inventory.resources import ProductResource, StockLevelResource
 from inventory.services import MAX_QUANTITY, stock_adjust, stock_receive, stock_set_location
 from oms.admin import ReadOnlyInlineMixin, ViewOnlyAdminMixin, action_form, run_action
@@ -393,3 +400,43 @@ class StockMovementAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
         "actor",
     ]
     readonly_fields = fields
+
+
+@admin.register(DemandForecast)
+class DemandForecastAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """The nightly forecasts (``inventory.forecasting``): read only, recomputed nightly."""
+
+    list_display = [
+        "product",
+        "warehouse",
+        "method",
+        "level",
+        "sigma",
+        "wape",
+        "zero_share",
+        "history_days",
+        "computed_at",
+    ]
+    list_select_related = ["product", "warehouse"]
+    list_filter = ["method", "warehouse"]
+    search_fields = ["product__sku"]
+
+
+@admin.register(LowStockAlert)
+class LowStockAlertAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Raised and resolved by the hourly low-stock check; read only."""
+
+    list_display = [
+        "created_at",
+        "product",
+        "warehouse",
+        "status",
+        "available",
+        "reorder_point",
+        "suggested_quantity",
+        "order_by",
+        "resolved_at",
+    ]
+    list_select_related = ["product", "warehouse"]
+    list_filter = ["status", "warehouse"]
+    search_fields = ["product__sku"]

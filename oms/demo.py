@@ -51,6 +51,7 @@ from inventory.models import Product, StockLevel, StockMovement, Warehouse
 from oms import roles
 from orders import services as order_services
 from orders.models import Channel, Customer, Order
+from orders.notifications import notifications_muted
 from orders.services import add_business_days
 from returns import services as return_services
 from returns.models import Refund, ReturnLine, ReturnRequest
@@ -1272,7 +1273,8 @@ def seed_demo(*, now: datetime | None = None) -> dict:
 
     ``{"created": bool, "users": {...}, "counts": {...}}``. Users are reset either way.
     """
-    with tasks_inline():
+    # The demo's history is invented: no customer e-mails for it.
+    with tasks_inline(), notifications_muted():
         with transaction.atomic():
             if demo_present():
                 users = ensure_users()

@@ -9,6 +9,7 @@ DEBUG          "1"/"true" to enable (default on for development)
 ALLOWED_HOSTS  comma separated
 Q_BROKER       "orm" (default) or a redis:// URL for django-q2
 Q_SYNC         "1" runs django-q2 tasks synchronously (tests)
+REDIS_URL      redis:// URL of a shared cache (API throttling across processes)
 OMS_MAX_UPLOAD_MB  largest CSV upload on the imports page (default 50)
 MEDIA_ROOT     where uploaded files are kept (default <project>/media)
 OMS_WEBHOOK_TIMEOUT_SECONDS / _MAX_ATTEMPTS / _BACKOFF_SECONDS  outgoing webhook delivery
@@ -17,6 +18,9 @@ EMAIL_HOST     SMTP server for customer e-mails (unset: printed to the console);
                EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS,
                EMAIL_USE_SSL, DEFAULT_FROM_EMAIL go with it
 OMS_PUBLIC_URL base URL of the customer tracking links in e-mails
+OMS_AT_RISK_MARGIN_HOURS  hours before ship-by under which an unshipped order is at risk (8)
+OMS_SERVICE_LEVEL  target service level of the safety stock (0.95); OMS_FORECAST_* and
+               OMS_REPLENISHMENT_REVIEW_DAYS tune the forecast (see below)
 """
 
 import os
@@ -196,6 +200,16 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Shared cache (API throttling counts, sessions could follow): Redis when REDIS_URL is
+# set, so every gunicorn process sees the same counters; per-process memory otherwise.
+if os.environ.get("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+        }
+    }
+
 Q_BROKER = os.environ.get("Q_BROKER", "orm")
 Q_CLUSTER = {
     "name": "oms",
@@ -216,6 +230,20 @@ else:
 
 # Routing strategy used when a channel does not name one.
 OMS_DEFAULT_ROUTING_STRATEGY = os.environ.get("OMS_DEFAULT_ROUTING_STRATEGY", "priority")
+
+# Delay detection (orders.delays): an unshipped order with less than this many hours
+# before its ship-by is at risk; a point that shipped nothing in 14 days is assumed to
+# ship this many shipments per business day.
+OMS_AT_RISK_MARGIN_HOURS = float(os.environ.get("OMS_AT_RISK_MARGIN_HOURS", "8"))
+OMS_DEFAULT_SHIPMENTS_PER_DAY = float(os.environ.get("OMS_DEFAULT_SHIPMENTS_PER_DAY", "10"))
+# Forecast and replenishment (inventory.forecasting, inventory.replenishment).
+OMS_FORECAST_HISTORY_DAYS = int(os.environ.get("OMS_FORECAST_HISTORY_DAYS", "365"))
+OMS_FORECAST_HOLDOUT_DAYS = int(os.environ.get("OMS_FORECAST_HOLDOUT_DAYS", "28"))
+OMS_FORECAST_INTERMITTENT_ZERO_SHARE = float(
+    os.environ.get("OMS_FORECAST_INTERMITTENT_ZERO_SHARE", "0.5")
+)
+OMS_SERVICE_LEVEL = float(os.environ.get("OMS_SERVICE_LEVEL", "0.95"))
+OMS_REPLENISHMENT_REVIEW_DAYS = int(os.environ.get("OMS_REPLENISHMENT_REVIEW_DAYS", "14"))
 
 # CSV imports: the largest file the staff imports page accepts, in MB; uploaded files
 # are kept under MEDIA_ROOT/imports/ for the background job (and as a record).
@@ -258,7 +286,7 @@ OMS_NOTIFICATION_RETRY_MINUTES = 5
 
 # Carriers (fulfillment.carriers): HTTP timeout in seconds, attempts per call (timeouts,
 # refused connections and 5xx are retried) and the first backoff in seconds (doubling).
-OMS_CARRIER_TIMEOUT = float(os.environ.get("OMS_CARRIER_TIMEOUT", "10"))
+OMS_CARRIER_TIMEOUT = float(os.environ.get("OMS_CARRIER_TIMEOUT", "5"))
 OMS_CARRIER_ATTEMPTS = int(os.environ.get("OMS_CARRIER_ATTEMPTS", "3"))
 OMS_CARRIER_BACKOFF = 0.5
 # Rate shopping: the delivery promise is the order's ship_by plus this many business days

@@ -1,12 +1,23 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from fulfillment.tracking_views import tracking_page
+from fulfillment.urls import order_action_urls
 from oms import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("", include("oms.dashboard_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("imports/", include("oms.imports_urls")),
     path("api/", include("oms.api_urls")),
+    path("track/<str:token>/", tracking_page, name="tracking-page"),
+    path("fulfillment/", include("fulfillment.document_urls")),
+    path("returns/", include("returns.document_urls")),
+    path("orders/", include("orders.urls")),
+    path("orders/", include((order_action_urls, "order_actions"))),
+    path("floor/returns/", include("returns.urls")),
+    path("floor/stock/", include("inventory.urls")),
+    path("floor/", include("fulfillment.urls")),
 ]

@@ -20,6 +20,7 @@ from oms.admin import (
 )
 from oms.csv_admin import CsvImportExportAdmin
 from orders import services
+from orders.intake.admin import ChannelIntakeAdminMixin
 from orders.models import Channel, Customer, Order, OrderEvent, OrderLine
 from orders.resources import OrderResource
 
@@ -38,7 +39,7 @@ CLOSED_STATUSES = {Order.Status.SHIPPED, Order.Status.DELIVERED, Order.Status.CA
 
 
 @admin.register(Channel)
-class ChannelAdmin(admin.ModelAdmin):
+class ChannelAdmin(ChannelIntakeAdminMixin, admin.ModelAdmin):
     list_display = [
         "code",
         "name",
@@ -54,7 +55,17 @@ class ChannelAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["code", "name", "kind", "active"]}),
         ("Fulfillment", {"fields": ["auto_confirm", "handling_days", "routing_strategy"]}),
-        ("Intake", {"fields": ["webhook_secret"], "classes": ["collapse"]}),
+        (
+            "Auto-confirm rules",
+            {
+                "fields": [
+                    "auto_confirm_require_payment",
+                    "auto_confirm_max_total",
+                    "auto_confirm_max_quantity",
+                ]
+            },
+        ),
+        ("Intake", {"fields": ChannelIntakeAdminMixin.intake_fields}),
     ]
 
 
@@ -62,7 +73,8 @@ class ChannelAdmin(admin.ModelAdmin):
 class CustomerAdmin(admin.ModelAdmin):
     # The aggregate in get_queryset drops Meta.ordering (GROUP BY): keep it here.
     ordering = ["email"]
-    list_display = ["email", "name", "phone", "order_count", "created_at"]
+    list_display = ["email", "name", "phone", "order_count", "blocked", "created_at"]
+    list_filter = ["blocked"]
     search_fields = ["email", "name", "phone"]
     readonly_fields = ["created_at"]
     date_hierarchy = "created_at"
@@ -134,6 +146,8 @@ class OrderAdmin(CsvImportExportAdmin):
         "financial_status",
         "channel",
         "currency",
+        "at_risk",
+        "late",
     ]
     search_fields = [
         "number",
@@ -166,6 +180,11 @@ class OrderAdmin(CsvImportExportAdmin):
         "tracking_token",
         "created_at",
         "updated_at",
+        "at_risk",
+        "at_risk_reason",
+        "at_risk_since",
+        "projected_ship_date",
+        "late",
     ]
     fieldsets = [
         (
@@ -194,6 +213,15 @@ class OrderAdmin(CsvImportExportAdmin):
                     "currency",
                     ("subtotal", "shipping_total", "tax_total", "total"),
                     "refunded_total",
+                ]
+            },
+        ),
+        (
+            "Delays",
+            {
+                "fields": [
+                    ("at_risk", "at_risk_since", "projected_ship_date", "late"),
+                    "at_risk_reason",
                 ]
             },
         ),

@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from oms.api import RolePermission, UTCDateTimeFilter, idempotent
-from orders import services
+from orders import delays, services
 from orders.models import Channel, Order, OrderEvent, OrderLine
 from orders.selectors import order_detail_queryset, order_list_queryset
 
@@ -25,8 +25,15 @@ class ChannelSerializer(serializers.ModelSerializer):
             "handling_days",
             "routing_strategy",
             "active",
+            "auto_confirm_require_payment",
+            "auto_confirm_max_total",
+            "auto_confirm_max_quantity",
         ]
-        extra_kwargs = {"handling_days": {"max_value": 365}}
+        extra_kwargs = {
+            "handling_days": {"max_value": 365},
+            "auto_confirm_max_total": {"min_value": 0},
+            "auto_confirm_max_quantity": {"max_value": services.MAX_LINE_QUANTITY},
+        }
 
 
 class CustomerInSerializer(serializers.Serializer):
@@ -163,6 +170,9 @@ class OrderListSerializer(serializers.ModelSerializer):
             "refunded_total",
             "placed_at",
             "ship_by",
+            "at_risk",
+            "at_risk_reason",
+            "late",
             "lines",
         ]
 
@@ -210,10 +220,22 @@ class OrderFilter(django_filters.FilterSet):
     fulfillment_status = django_filters.ChoiceFilter(choices=Order.FulfillmentStatus.choices)
     financial_status = django_filters.ChoiceFilter(choices=Order.FinancialStatus.choices)
     external_id = django_filters.CharFilter()
+    at_risk = django_filters.BooleanFilter(
+        method="filter_at_risk", help_text="Flagged by delay detection as likely to miss ship_by"
+    )
+    late = django_filters.BooleanFilter(
+        method="filter_late", help_text="Shipped and past the carrier's estimated delivery"
+    )
 
     class Meta:
         model = Order
         fields = ["status", "channel", "placed_after", "placed_before", "external_id"]
+
+    def filter_at_risk(self, queryset, name, value):
+        return delays.at_risk_filter(queryset, value)
+
+    def filter_late(self, queryset, name, value):
+        return delays.late_filter(queryset, value)
 
 
 ORDER_ERRORS = {

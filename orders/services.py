@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from inventory.models import Product
+from oms import webhooks
 from oms.actors import actor_name
 from oms.exceptions import InvalidTransition
 from oms.money import quantize_money
@@ -287,6 +288,7 @@ def order_place(
         actor=actor,
         public=True,
     )
+    webhooks.publish_order("order.created", order)
     return order, True
 
 
@@ -322,12 +324,14 @@ def order_confirm(*, order: Order, actor=None) -> Order:
     order_add_event(
         order=order, kind=EventKind.CONFIRMED, message="Order confirmed", actor=actor, public=True
     )
+    webhooks.publish_order("order.confirmed", order)
     return order
 
 
 @transaction.atomic
-def order_hold(*, order: Order, reason: str, actor=None) -> Order:
-    """pending/confirmed -> on_hold with a reason. Reservations stay. Locks the order."""
+def order_hold(*, order: Order, reason: str, actor=None, data: dict | None = None) -> Order:
+    """pending/confirmed -> on_hold with a reason. Reservations stay. Locks the order.
+    ``data`` goes into the ``held`` event (e.g. the auto-confirm rules that failed)."""
     order_lock(order)
     reason = (reason or "").strip()
     if not reason:
@@ -342,7 +346,10 @@ def order_hold(*, order: Order, reason: str, actor=None) -> Order:
         )
     order.hold_reason = reason[:255]
     _transition(order, Status.ON_HOLD, "hold", extra_fields=["hold_reason"])
-    order_add_event(order=order, kind=EventKind.HELD, message=f"On hold: {reason}", actor=actor)
+    order_add_event(
+        order=order, kind=EventKind.HELD, message=f"On hold: {reason}", data=data, actor=actor
+    )
+    webhooks.publish_order("order.on_hold", order)
     return order
 
 
@@ -413,6 +420,7 @@ def order_cancel(*, order: Order, reason: str, actor=None) -> Order:
         actor=actor,
         public=True,
     )
+    webhooks.publish_order("order.cancelled", order)
     return order
 
 

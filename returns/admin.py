@@ -8,7 +8,11 @@ services: listed and shown, never added, changed or deleted.
 
 from django.contrib import admin
 from django.db.models import Sum
+from django.urls import reverse
+from django.utils.html import format_html
 
+from fulfillment.document_views import pdf_response
+from fulfillment.documents import merge_pdfs
 from oms.admin import (
     ReadOnlyInlineMixin,
     ReasonForm,
@@ -18,6 +22,7 @@ from oms.admin import (
     save_changed_fields,
 )
 from returns import services
+from returns.documents import render_return_slip_pdf
 from returns.models import Refund, ReturnLine, ReturnRequest
 
 
@@ -77,6 +82,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
         "approved_at",
         "received_at",
         "closed_at",
+        "return_slip",
     ]
     readonly_fields = fields
     inlines = [ReturnLineInline, RefundInline]
@@ -86,7 +92,20 @@ class ReturnRequestAdmin(admin.ModelAdmin):
         "receive_returns",
         "refund_returns",
         "close_returns",
+        "print_return_slips",
     ]
+
+    @admin.display(description="return slip")
+    def return_slip(self, rma):
+        if rma is None or not rma.pk:
+            return "-"
+        url = reverse("return_documents:return-slip", args=[rma.number])
+        return format_html('<a href="{}" target="_blank">Return slip (PDF)</a>', url)
+
+    @admin.action(description="Print return slips of selected returns (one PDF)")
+    def print_return_slips(self, request, queryset):
+        slips = [render_return_slip_pdf(rma) for rma in queryset.order_by("pk")]
+        return pdf_response(merge_pdfs(slips), "return-slips.pdf", inline=False)
 
     def has_add_permission(self, request):
         # Returns are requested through services.return_request, with their number.

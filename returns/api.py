@@ -8,10 +8,13 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from fulfillment.api import PDF_RESPONSES, JsonErrorsNegotiation
+from fulfillment.document_views import pdf_response
 from inventory.models import Warehouse
 from oms.api import RolePermission, idempotent
 from orders.models import Order
 from returns import services
+from returns.documents import render_return_slip_pdf
 from returns.models import Refund, ReturnLine, ReturnRequest
 
 
@@ -198,3 +201,15 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             actor=request.user,
         )
         return self._respond(rma)
+
+    @extend_schema(request=None, responses=PDF_RESPONSES, operation_id="v1_returns_return_slip_pdf")
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="return-slip.pdf",
+        content_negotiation_class=JsonErrorsNegotiation,
+    )
+    def return_slip_pdf(self, request, number=None):
+        """The return slip (PDF) with the RMA number as a Code 128 barcode."""
+        rma = self.get_object()
+        return pdf_response(render_return_slip_pdf(rma), f"return-slip-{rma.number}.pdf")

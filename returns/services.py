@@ -13,11 +13,13 @@ from django.utils import timezone
 
 from inventory.models import StockMovement, Warehouse
 from inventory.services import StockChange, stock_apply
+from oms import webhooks
 from oms.actors import actor_name
 from oms.exceptions import InvalidTransition
 from oms.numbering import next_number
 from orders import services as order_services
 from orders.models import Order, OrderEvent, OrderLine
+from orders.notifications import notify_customer
 from returns.exceptions import ReturnInvalid
 from returns.models import RETURN_TRANSITIONS, Refund, ReturnLine, ReturnRequest
 
@@ -114,6 +116,7 @@ def return_request(*, order: Order, lines: Sequence[dict], actor=None) -> Return
         + ", ".join(f"{r.order_line.sku} x{r.quantity} ({r.reason})" for r in rows),
         actor,
     )
+    webhooks.publish_return("return.requested", rma)
     return rma
 
 
@@ -232,6 +235,8 @@ def return_receive(
         ),
         actor,
     )
+    webhooks.publish_return("return.received", rma)
+    notify_customer(order=rma.order, kind="return_received", reference=rma.number)
     return rma
 
 
@@ -305,6 +310,8 @@ def refund_create(
         + (f" for return {return_request.number}" if return_request else ""),
         data={"amount": str(refund.amount), "return": getattr(return_request, "number", None)},
     )
+    webhooks.publish_refund(refund)
+    notify_customer(order=order, kind="refunded", reference=str(refund.pk))
     return refund
 
 

@@ -12,7 +12,9 @@ from django.contrib.auth.models import Group
 from django.contrib.messages import get_messages
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
+from fulfillment.carriers.base import TrackingEvent as TrackingScan
 from fulfillment.models import Carrier, CarrierService, PickList, Shipment, ShippingRate
 from fulfillment.services import (
     order_confirm_and_allocate,
@@ -21,6 +23,7 @@ from fulfillment.services import (
     shipment_deliver,
     shipment_ship,
 )
+from fulfillment.services.shipping import shipment_record_tracking
 from inventory.models import Product, StockLevel, StockMovement
 from inventory.selectors import stock_ledger_mismatches
 from oms.roles import DOMAIN_APPS, MANAGER, WAREHOUSE
@@ -82,6 +85,9 @@ def world(stock):
     pick_list_complete(pick_list=pick_list)
     shipment.refresh_from_db()
     shipment_ship(shipment=shipment, carrier="table", service="standard", tracking_number="T1")
+    shipment_record_tracking(
+        shipment=shipment, events=[TrackingScan("in_transit", timezone.now(), "Hub", "SP")]
+    )
     shipment_deliver(shipment=shipment)
     rma = return_request(
         order=order, lines=[{"sku": "TSHIRT-M", "quantity": 1, "reason": "size_fit"}]
@@ -90,6 +96,15 @@ def world(stock):
     return_receive(return_request=rma)
     return_refund(return_request=rma)
     order.refresh_from_db()
+    # a stored demand forecast, and the low-stock alert it raises (inventory.replenishment)
+    from inventory.models import DemandForecast
+    from inventory.replenishment import check_low_stock
+
+    DemandForecast.objects.create(
+        product=stock.shirt, warehouse=stock.wh, method="ses", level=2.0, sigma=1.0,
+        weekday_factors=[1.0] * 7, computed_at=timezone.now(),
+    )  # fmt: skip
+    assert check_low_stock()["opened"]
     return SimpleNamespace(**vars(stock), order=order, shipment=shipment, rma=rma)
 
 

@@ -19,10 +19,12 @@ from fulfillment.models import (
 )
 from inventory.models import StockMovement
 from inventory.services import StockChange, stock_apply, stock_lock_levels
+from oms import webhooks
 from oms.exceptions import InvalidTransition
 from oms.money import quantize_money
 from orders import services as order_services
 from orders.models import Order, OrderEvent, OrderLine
+from orders.notifications import notify_customer
 
 Status = Shipment.Status
 
@@ -262,6 +264,8 @@ def shipment_ship(
     order_services.order_sync_progress(
         order=shipment.order, lines=list(order_lines.values()), actor=actor
     )
+    webhooks.publish_shipment("shipment.shipped", shipment)
+    notify_customer(order=shipment.order, kind="shipped", reference=shipment.number)
     return shipment
 
 
@@ -280,6 +284,8 @@ def shipment_deliver(*, shipment: Shipment, actor=None) -> Shipment:
     others_open = order.shipments.exclude(status__in=[Status.DELIVERED, Status.CANCELLED]).exists()
     if order.status == Order.Status.SHIPPED and not others_open:
         order_services.order_mark_delivered(order=order, actor=actor)
+    webhooks.publish_shipment("shipment.delivered", shipment)
+    notify_customer(order=shipment.order, kind="delivered", reference=shipment.number)
     return shipment
 
 
