@@ -189,9 +189,7 @@ def test_warehouse_staff_are_kept_out_of_the_admin(client, django_user_model, wo
     user.groups.add(Group.objects.get(name=WAREHOUSE))
     client.force_login(user)
     for url in (reverse("admin:index"), changelist(Order), change_url(world.order)):
-        response = client.get(url)
-        assert response.status_code == 302, url
-        assert response["Location"].startswith(reverse("admin:login"))
+        assert client.get(url).status_code == 403, url
 
 
 def test_order_change_page_shows_lines_shipments_and_timeline(world, manager_client):
