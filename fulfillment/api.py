@@ -20,7 +20,7 @@ from fulfillment.document_views import pdf_response
 from fulfillment.models import PickList, Shipment, ShipmentLine, TrackingEvent
 from fulfillment.selectors import shipment_queryset
 from fulfillment.services import shipping
-from oms.api import RolePermission, idempotent
+from oms.api import RolePermission, idempotent, validated_data
 from orders.api import (
     ORDER_ERRORS,
     OptionalReasonSerializer,
@@ -28,12 +28,6 @@ from orders.api import (
     OrderSerializer,
     OrderViewSet,
 )
-
-
-def _valid(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class OrderWorkflowViewSet(OrderViewSet):
@@ -49,7 +43,7 @@ class OrderWorkflowViewSet(OrderViewSet):
         """Place an order. 201 when new; 200 with the existing order when the same
         (channel, external_id) was already placed with the same content; 409 when the
         content differs. On an auto-confirming channel the order is confirmed and routed."""
-        data = _valid(OrderCreateSerializer, request)
+        data = validated_data(OrderCreateSerializer, request)
         order, created = services.order_place_and_confirm(
             channel=data["channel"],
             external_id=data.get("external_id"),
@@ -93,7 +87,7 @@ class OrderWorkflowViewSet(OrderViewSet):
         """Cancel: open shipments are cancelled and their stock released; 409 once
         anything has shipped."""
         order = self.get_object()
-        data = _valid(OptionalReasonSerializer, request)
+        data = validated_data(OptionalReasonSerializer, request)
         services.order_cancel_and_release(order=order, reason=data["reason"], actor=request.user)
         return self._respond(order)
 
@@ -296,7 +290,7 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @idempotent
     def pack(self, request, number=None):
         shipment = self.get_object()
-        data = _valid(PackSerializer, request)
+        data = validated_data(PackSerializer, request)
         with transaction.atomic():
             services.shipment_pack(
                 shipment=shipment, weight_grams=data.get("weight_grams"), actor=request.user
@@ -312,7 +306,7 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def ship(self, request, number=None):
         """Hand over to the carrier; accepted straight from allocated (stores, 3PLs)."""
         shipment = self.get_object()
-        data = _valid(ShipSerializer, request)
+        data = validated_data(ShipSerializer, request)
         services.shipment_ship(shipment=shipment, actor=request.user, **data)
         return self._respond(shipment)
 
@@ -335,7 +329,7 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         They move the shipment (and the order): in transit ships a shipment not yet
         shipped, delivered delivers it. Repeated or late events change nothing."""
         shipment = self.get_object()
-        data = _valid(TrackingInSerializer, request)
+        data = validated_data(TrackingInSerializer, request)
         result = shipping.shipment_record_tracking(
             shipment=shipment,
             events=[CarrierEvent(**event) for event in data["events"]],

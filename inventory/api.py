@@ -2,7 +2,6 @@
 
 import django_filters
 from django.db.models import F
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -11,7 +10,7 @@ from rest_framework.response import Response
 from inventory import services
 from inventory.models import Product, StockLevel, StockMovement, Warehouse
 from inventory.selectors import stock_level_list
-from oms.api import RolePermission, idempotent
+from oms.api import RolePermission, idempotent, validated_data
 
 MAX_QTY = services.MAX_QUANTITY
 
@@ -225,7 +224,7 @@ class StockViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=False, methods=["post"])
     @idempotent
     def receive(self, request):
-        data = _valid(StockReceiveSerializer, request)
+        data = validated_data(StockReceiveSerializer, request)
         level = services.stock_receive(
             product=data["sku"],
             warehouse=data["warehouse"],
@@ -240,7 +239,7 @@ class StockViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=False, methods=["post"])
     @idempotent
     def adjust(self, request):
-        data = _valid(StockAdjustSerializer, request)
+        data = validated_data(StockAdjustSerializer, request)
         level = services.stock_adjust(
             product=data["sku"],
             warehouse=data["warehouse"],
@@ -256,7 +255,7 @@ class StockViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=False, methods=["post"])
     @idempotent
     def transfer(self, request):
-        data = _valid(StockTransferSerializer, request)
+        data = validated_data(StockTransferSerializer, request)
         source, destination = services.stock_transfer(
             product=data["sku"],
             source=data["source"],
@@ -279,13 +278,3 @@ class StockMovementViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         return StockMovement.objects.select_related("product", "warehouse").order_by("-id")
-
-
-def _valid(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
-def get_by_natural_key(model, **lookup):
-    return get_object_or_404(model, **lookup)

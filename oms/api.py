@@ -70,6 +70,14 @@ def exception_handler(exc, context):
     return response
 
 
+def validated_data(serializer_class, request) -> dict:
+    """Validate ``request.data`` with ``serializer_class``; a 400 with field messages
+    otherwise. The shape check every API action runs before calling its service."""
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
 IDEMPOTENCY_HEADER = "HTTP_IDEMPOTENCY_KEY"
 
 

@@ -6,7 +6,7 @@ from rest_framework import filters, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from oms.api import RolePermission, UTCDateTimeFilter, idempotent
+from oms.api import RolePermission, UTCDateTimeFilter, idempotent, validated_data
 from orders import delays, services
 from orders.models import Channel, Order, OrderEvent, OrderLine
 from orders.selectors import order_detail_queryset, order_list_queryset
@@ -299,12 +299,6 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @idempotent
     def hold(self, request, number=None):
         order = self.get_object()
-        data = _valid(ReasonSerializer, request)
+        data = validated_data(ReasonSerializer, request)
         services.order_hold(order=order, reason=data["reason"], actor=request.user)
         return self._respond(order)
-
-
-def _valid(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data

@@ -11,17 +11,11 @@ from rest_framework.response import Response
 from fulfillment.api import PDF_RESPONSES, JsonErrorsNegotiation
 from fulfillment.document_views import pdf_response
 from inventory.models import Warehouse
-from oms.api import RolePermission, idempotent
+from oms.api import RolePermission, idempotent, validated_data
 from orders.models import Order
 from returns import services
 from returns.documents import render_return_slip_pdf
 from returns.models import Refund, ReturnLine, ReturnRequest
-
-
-def _valid(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class ReturnLineSerializer(serializers.ModelSerializer):
@@ -156,7 +150,7 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @idempotent
     def create(self, request):
         """Request a return: never more than shipped minus already returned."""
-        data = _valid(ReturnCreateSerializer, request)
+        data = validated_data(ReturnCreateSerializer, request)
         rma = services.return_request(order=data["order"], lines=data["lines"], actor=request.user)
         return self._respond(rma, status.HTTP_201_CREATED)
 
@@ -173,7 +167,7 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @idempotent
     def reject(self, request, number=None):
         rma = self.get_object()
-        data = _valid(RejectSerializer, request)
+        data = validated_data(RejectSerializer, request)
         services.return_reject(return_request=rma, reason=data["reason"], actor=request.user)
         return self._respond(rma)
 
@@ -183,7 +177,7 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def receive(self, request, number=None):
         """Record what came back per line (omitted lines: received in full, restocked)."""
         rma = self.get_object()
-        data = _valid(ReceiveSerializer, request)
+        data = validated_data(ReceiveSerializer, request)
         services.return_receive(return_request=rma, lines=data.get("lines"), actor=request.user)
         return self._respond(rma)
 
@@ -193,7 +187,7 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def refund(self, request, number=None):
         """Refund the return (default: the value of what came back); never more than paid."""
         rma = self.get_object()
-        data = _valid(RefundInSerializer, request)
+        data = validated_data(RefundInSerializer, request)
         services.return_refund(
             return_request=rma,
             amount=data.get("amount"),
