@@ -58,7 +58,9 @@ class OrderWorkflowViewSet(OrderViewSet):
             notes=data["notes"],
             actor=request.user,
         )
-        return self._respond(order, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        if not created:
+            return self._respond(order, status.HTTP_200_OK)
+        return self._respond_placed(order, status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: OrderSerializer, **ORDER_ERRORS})
     @action(detail=True, methods=["post"])

@@ -45,3 +45,24 @@ def retry_on_conflict(func=None, *, attempts: int = 4):
         return wrapper
 
     return decorate(func) if func is not None else decorate
+
+
+def prime_related(instance, name: str, objects) -> None:
+    """Fill ``instance.<name>.all()`` with ``objects`` as if prefetched, so code reading
+    the relation later in the request sees the rows this transaction just wrote (and
+    their in-memory changes) without a query. Only for rows the caller knows are all
+    of them (e.g. the lines of an order it has just placed)."""
+    manager = getattr(instance, name)
+    cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
+    cache.pop(name, None)
+    queryset = manager.get_queryset()
+    queryset._result_cache = list(objects)
+    queryset._prefetch_done = True
+    cache[name] = queryset
+
+
+def primed(instance, name: str) -> list | None:
+    """The objects ``prime_related`` put in ``instance.<name>`` (None when not primed)."""
+    queryset = getattr(instance, "_prefetched_objects_cache", {}).get(name)
+    return None if queryset is None else queryset._result_cache
+

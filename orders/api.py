@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from oms.api import RolePermission, UTCDateTimeFilter, idempotent, validated_data
+from oms.db import primed
 from orders import delays, services
 from orders.models import Channel, Order, OrderEvent, OrderLine
 from orders.selectors import order_detail_queryset, order_list_queryset
@@ -93,14 +94,15 @@ class OrderCreateSerializer(serializers.Serializer):
         from inventory.models import Product
 
         skus = {line["sku"] for line in lines}
-        known = set(Product.objects.filter(sku__in=skus).values_list("sku", flat=True))
+        known = {p.sku: p for p in Product.objects.filter(sku__in=skus)}
         errors = [
             {"sku": [f"Unknown SKU {line['sku']!r}."]} if line["sku"] not in known else {}
             for line in lines
         ]
         if any(errors):
             raise serializers.ValidationError(errors)
-        return lines
+        # Hand the products on, so placement does not look them up again.
+        return [{**line, "product": known[line["sku"]]} for line in lines]
 
 
 class OrderLineSerializer(serializers.ModelSerializer):
@@ -292,6 +294,14 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     def _respond(self, order, code=status.HTTP_200_OK):
         order = order_detail_queryset().get(pk=order.pk)
+        return Response(OrderSerializer(order).data, status=code)
+
+    def _respond_placed(self, order, code=status.HTTP_201_CREATED):
+        """The answer to a placement: an order placed (and routed) by this request has its
+        lines, shipments and timeline in memory exactly as written (``prime_related``),
+        so it is serialised from there instead of being read back."""
+        if any(primed(order, name) is None for name in ("lines", "shipments", "events")):
+            return self._respond(order, code)
         return Response(OrderSerializer(order).data, status=code)
 
     @extend_schema(request=ReasonSerializer, responses={200: OrderSerializer, **ORDER_ERRORS})

@@ -22,6 +22,7 @@ from django.utils import timezone
 from inventory.models import Product
 from oms import webhooks
 from oms.actors import actor_name
+from oms.db import prime_related, primed
 from oms.exceptions import InvalidTransition
 from oms.money import quantize_money
 from oms.numbering import next_number
@@ -58,7 +59,7 @@ def order_add_event(
     actor=None,
     public: bool = False,
 ) -> OrderEvent:
-    return OrderEvent.objects.create(
+    event = OrderEvent.objects.create(
         order=order,
         kind=kind,
         message=message,
@@ -66,6 +67,22 @@ def order_add_event(
         actor=actor_name(actor),
         public=public,
     )
+    _remember_events(order, [event])
+    return event
+
+
+def order_add_events(*, order: Order, events: Sequence[OrderEvent]) -> list[OrderEvent]:
+    """Save several events of ``order`` in one INSERT."""
+    events = OrderEvent.objects.bulk_create(events)
+    _remember_events(order, events)
+    return events
+
+
+def _remember_events(order: Order, events) -> None:
+    """Keep an order's primed timeline (see ``order_place``) complete."""
+    timeline = primed(order, "events")
+    if timeline is not None:
+        timeline.extend(events)
 
 
 def order_lock(order: Order) -> Order:
@@ -194,8 +211,9 @@ def order_place(
     shipping_total = _money(shipping_total, "shipping_total")
     tax_total = _money(tax_total, "tax_total")
 
-    skus = {str(line.get("sku") or getattr(line.get("product"), "sku", "")) for line in lines}
-    products = {p.sku: p for p in Product.objects.filter(sku__in=skus)}
+    # Lines may bring their Product already (the API's validation looked them up).
+    skus = {str(line.get("sku") or "") for line in lines if line.get("product") is None}
+    products = {p.sku: p for p in Product.objects.filter(sku__in=skus)} if skus else {}
     parsed: list[tuple[Product, int, Decimal]] = []
     for i, line in enumerate(lines):
         product = line.get("product") or products.get(str(line.get("sku") or ""))
@@ -266,7 +284,7 @@ def order_place(
         existing = Order.objects.get(channel=channel, external_id=external_id)
         return _replay(existing, fingerprint), False
 
-    OrderLine.objects.bulk_create(
+    order_lines = OrderLine.objects.bulk_create(
         [
             OrderLine(
                 order=order,
@@ -279,6 +297,11 @@ def order_place(
             for product, quantity, unit_price in parsed
         ]
     )
+    # The new order's lines and timeline are all in memory: later steps of the same
+    # intake (auto-confirm rules, allocation, the API's answer) read them from here.
+    prime_related(order, "lines", order_lines)
+    prime_related(order, "events", [])
+    prime_related(order, "shipments", [])
     order_add_event(
         order=order,
         kind=EventKind.PLACED,
@@ -307,10 +330,13 @@ def _replay(existing: Order, fingerprint: str) -> Order:
 
 
 @transaction.atomic
-def order_confirm(*, order: Order, actor=None) -> Order:
+def order_confirm(*, order: Order, actor=None, locked: bool = False) -> Order:
     """pending (or on hold) -> confirmed. Allocation is done by the caller
-    (``fulfillment.services.order_confirm_and_allocate``). Locks the order."""
-    order_lock(order)
+    (``fulfillment.services.order_confirm_and_allocate``). Locks the order, unless the
+    caller says it holds the row already (``locked``: it locked it, or inserted it in
+    this transaction, so no one else can see it)."""
+    if not locked:
+        order_lock(order)
     if order.status == Status.ON_HOLD:
         raise InvalidTransition(
             entity="Order",

@@ -26,7 +26,7 @@ from fulfillment.routing import (
 from inventory.models import StockLevel, StockMovement, Warehouse
 from inventory.services import StockChange, stock_apply, stock_lock_levels
 from oms.actors import actor_name
-from oms.db import retry_on_conflict
+from oms.db import primed, retry_on_conflict
 from oms.numbering import next_numbers
 from orders import services as order_services
 from orders.models import Order, OrderEvent, OrderLine, RoutingStrategy
@@ -159,6 +159,7 @@ def order_allocate(
     strategy: str | None = None,
     quiet: bool = False,
     note: str = "",
+    locked: bool = False,
 ) -> list[Shipment]:
     """Reserve stock for the order's backordered quantities and create one shipment per
     fulfillment point used. What cannot be reserved stays backordered. Only confirmed
@@ -167,16 +168,22 @@ def order_allocate(
     Locks the order, its lines, then every stock level of the products still needed
     (pk order). ``quiet``: when nothing could be allocated, write no event (backorder
     fills retry often). ``note`` prefixes the ``allocated`` event message ("Stock arrived").
+    ``locked``: the caller inserted the order and its lines in this transaction (intake),
+    so they are invisible to everyone else and their in-memory lines are current: no
+    order or line lock, no re-read.
     Retried as a whole on a deadlock or serialization failure when called outside a
     transaction; inside one it takes no savepoint (an error fails the caller's
     transaction, which its own outermost entry point retries).
     """
-    order_services.order_lock(order)
+    if not locked:
+        order_services.order_lock(order)
     if order.status != Order.Status.CONFIRMED:
         return []
-    lines = list(
-        OrderLine.objects.select_for_update(of=("self",)).filter(order=order).order_by("pk")
-    )
+    lines = primed(order, "lines") if locked else None
+    if lines is None:
+        lines = list(
+            OrderLine.objects.select_for_update(of=("self",)).filter(order=order).order_by("pk")
+        )
     needs = _needs(lines)
     if not needs:
         order_services.order_sync_progress(order=order, lines=lines, actor=actor)
@@ -186,10 +193,11 @@ def order_allocate(
     plan = _plan(order, needs, levels, strategy)
     shipments = _apply_plan(order=order, plan=plan, levels=levels, actor=actor)
     if shipments or not quiet:
-        OrderEvent.objects.bulk_create(
-            allocation_events(
+        order_services.order_add_events(
+            order=order,
+            events=allocation_events(
                 order=order, plan=plan, needs=needs, shipments=shipments, actor=actor, note=note
-            )
+            ),
         )
     order_services.order_sync_progress(order=order, lines=lines, actor=actor)
     return shipments
@@ -210,6 +218,9 @@ def _apply_plan(*, order: Order, plan: Plan, levels: dict, actor) -> list[Shipme
             for number, warehouse in zip(next_numbers("shipment", len(points)), points, strict=True)
         ]
     )
+    known = primed(order, "shipments")
+    if known is not None:
+        known.extend(shipments)  # keep a primed list complete (see order_place)
     shipment_lines = []
     changes = []
     touched: dict[int, OrderLine] = {}
@@ -239,10 +250,11 @@ def _apply_plan(*, order: Order, plan: Plan, levels: dict, actor) -> list[Shipme
 
 
 @retry_on_conflict
-def order_confirm_and_allocate(*, order: Order, actor=None) -> Order:
-    """Confirm a pending order and route it (the 'confirm' button/endpoint)."""
-    order_services.order_confirm(order=order, actor=actor)
-    order_allocate(order=order, actor=actor)
+def order_confirm_and_allocate(*, order: Order, actor=None, locked: bool = False) -> Order:
+    """Confirm a pending order and route it (the 'confirm' button/endpoint).
+    ``locked``: the order was placed in this transaction (see ``order_allocate``)."""
+    order_services.order_confirm(order=order, actor=actor, locked=locked)
+    order_allocate(order=order, actor=actor, locked=locked)
     return order
 
 

@@ -27,7 +27,8 @@ def order_place_and_confirm(*, actor=None, **placement) -> tuple[Order, bool]:
                 data={"auto_confirm": [r.as_dict() for r in results]},
             )
         else:
-            order_confirm_and_allocate(order=order, actor=actor)
+            # Placed just now in this transaction: nobody else can see it to lock it.
+            order_confirm_and_allocate(order=order, actor=actor, locked=True)
     return order, created
 
 

@@ -56,3 +56,43 @@ def test_shipment_and_stock_lists_are_constant(api):
         count(api, "/api/v1/stock/"),
         count(api, "/api/v1/stock/movements/"),
     ) == few
+
+
+@pytest.mark.parametrize("auto_confirm", [True, False])
+def test_placement_answer_is_the_stored_order_and_its_queries_are_pinned(api, auto_confirm):
+    """The 201 answer is built from what placement wrote (no read-back); it must equal
+    what a later GET returns, field for field, and the queries a 3-line placement with
+    auto-confirm and allocation takes stay pinned (and do not grow with the lines)."""
+    from orders.models import Channel
+    from tests.api.conftest import order_body
+
+    Channel.objects.create(code="shop", name="Shop", auto_confirm=auto_confirm)
+    near, far = f.make_warehouse("SP-01", priority=1), f.make_warehouse("RJ-02", priority=2)
+    products = [f.make_product(f"PQ-{i}") for i in range(6)]
+    for p in products[:5]:
+        f.receive(p, near, 10)
+    f.receive(products[5], far, 10)  # the last line ships from a second point
+
+    def place(external_id, skus):
+        body = order_body(
+            channel="shop",
+            external_id=external_id,
+            financial_status="paid",
+            lines=[{"sku": s, "quantity": 2, "unit_price": "10.00"} for s in skus],
+        )
+        with CaptureQueriesContext(connection) as ctx:
+            r = api.post("/api/v1/orders/", body, format="json")
+        assert r.status_code == 201, r.content
+        return r.json(), len(ctx.captured_queries)
+
+    place("P-1", ["PQ-2"])  # creates the customer: the counts below find it
+    answer, three = place("P-3", ["PQ-0", "PQ-1", "PQ-5"])
+    assert answer == api.get(f"/api/v1/orders/{answer['number']}/").json()
+    if auto_confirm:
+        assert answer["status"] == "confirmed" and len(answer["shipments"]) == 2
+        assert [e["kind"] for e in answer["events"]] == ["placed", "confirmed", "allocated"]
+    else:
+        assert answer["status"] == "pending" and answer["shipments"] == []
+    _, six = place("P-6", [p.sku for p in products])
+    assert six == three
+    assert three == (29 if auto_confirm else 15), three
