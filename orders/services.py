@@ -329,14 +329,19 @@ def _replay(existing: Order, fingerprint: str) -> Order:
 # --------------------------------------------------------------------------- state machine
 
 
-@transaction.atomic
 def order_confirm(*, order: Order, actor=None, locked: bool = False) -> Order:
     """pending (or on hold) -> confirmed. Allocation is done by the caller
     (``fulfillment.services.order_confirm_and_allocate``). Locks the order, unless the
     caller says it holds the row already (``locked``: it locked it, or inserted it in
-    this transaction, so no one else can see it)."""
-    if not locked:
-        order_lock(order)
+    this transaction, so no one else can see it; such a caller is inside its own
+    transaction and lets errors propagate out of it, so no savepoint is taken)."""
+    with transaction.atomic(savepoint=not locked):
+        if not locked:
+            order_lock(order)
+        return _confirm(order, actor)
+
+
+def _confirm(order: Order, actor) -> Order:
     if order.status == Status.ON_HOLD:
         raise InvalidTransition(
             entity="Order",
