@@ -1,9 +1,10 @@
 """Routing benchmark (issue 4): allocation throughput per strategy, then a hot-SKU race.
 
-    .venv/bin/python bench/routing.py [--orders 10000] [--budget 180] [--race-orders 1000]
+    .venv/bin/python bench/routing.py [--orders 10000] [--budget SECONDS] [--race-orders 1000]
 
-Creates its own scratch database (``oms_bench_routing`` on the server of DATABASE_URL;
-a temporary SQLite file when DATABASE_URL is not PostgreSQL, and then no race), runs the
+Creates its own scratch database (``oms_bench_routing`` on the PostgreSQL server of
+DATABASE_URL, else of BENCH_PG_ADMIN_URL (default 127.0.0.1:5432); a temporary SQLite
+file when DATABASE_URL is a sqlite URL, and then no race), runs the
 migrations into it, and drops it at the end.
 
 1. Strategies: 10,000 confirmed orders (1-4 lines, 500 SKUs, 5 points) are allocated one
@@ -11,8 +12,9 @@ migrations into it, and drops it at the end.
    strategies, so each sees the same stock). Printed per strategy: orders/s, queries per
    order (captured on a sample), the share of allocated orders shipped from one point,
    shipments per order and the share of units left backordered. When the calibration
-   run says 4 x 10,000 orders will not fit in ``--budget`` seconds, every strategy gets
-   the same smaller number of orders and the output says so.
+   run says 4 x 10,000 orders will not fit in ``--budget`` seconds (only when a budget
+   is given; by default every strategy allocates all 10,000), every strategy gets the
+   same smaller number of orders and the output says so.
 2. Race: 32 worker threads confirm and route orders whose 2-4 lines hit 5 hot SKUs in
    random order across 3 points. Printed: orders/s and the correctness counters (errors
    surfaced, retried conflicts, negative or over-reserved levels seen during and after
@@ -61,7 +63,11 @@ log = logging.getLogger("bench.routing")
 
 def _scratch_urls() -> tuple[str, str | None]:
     """(scratch database URL, admin URL to create/drop it) or a SQLite file and None."""
-    url = os.environ.get("DATABASE_URL", "")
+    # PostgreSQL like the other benchmarks (BENCH_PG_ADMIN_URL's server) unless
+    # DATABASE_URL names another server, or SQLite when DATABASE_URL is a sqlite URL.
+    from bench.common import PG_ADMIN_URL
+
+    url = os.environ.get("DATABASE_URL") or PG_ADMIN_URL
     if url.split(":", 1)[0] in ("postgres", "postgresql"):
         parts = urlsplit(url)
         return (
@@ -491,7 +497,7 @@ def _race(rng, warehouses, *, workers: int, count: int) -> dict:
 
 
 def run(
-    orders: int = 10_000, budget: float = 180.0, race_orders: int = 1000, workers: int = 32
+    orders: int = 10_000, budget: float | None = None, race_orders: int = 1000, workers: int = 32
 ) -> list[dict]:
     started = time.monotonic()
     scratch_url, admin_url = _scratch_urls()
@@ -522,8 +528,8 @@ def run(
         probe = _allocate(ids[:100], "priority", sample=0)
         _reset_allocations()
         rate = probe["timed"] / probe["seconds"]
-        per_strategy = budget / len(STRATEGIES)
-        fit = int(rate * per_strategy * 0.85)
+        per_strategy = budget / len(STRATEGIES) if budget else None
+        fit = int(rate * per_strategy * 0.85) if per_strategy else orders
         n = min(orders, max(200, fit))
         note = ""
         if n < orders:
@@ -535,7 +541,7 @@ def run(
             print(note)
         rows = []
         for strategy in STRATEGIES:
-            deadline = time.monotonic() + per_strategy * 1.3
+            deadline = time.monotonic() + per_strategy * 1.3 if per_strategy else None
             figures = _allocate(ids[:n], strategy, sample=QUERY_SAMPLE, deadline=deadline)
             outcome = _outcome(ids[: figures["orders"]])
             rows.append((strategy, figures, outcome))
@@ -645,7 +651,12 @@ def main() -> None:
     sys.stdout.reconfigure(line_buffering=True)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--orders", type=int, default=10_000)
-    parser.add_argument("--budget", type=float, default=180.0, help="seconds for the strategies")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        help="seconds for the strategies (default: none, every strategy gets all the orders)",
+    )
     parser.add_argument("--race-orders", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=32)
     args = parser.parse_args()

@@ -23,7 +23,7 @@ BENCHMARKS = [
     ("pages", "bench.pages"),
 ]
 MARK = "@@BENCH-ROWS@@"
-TIMEOUT = int(os.environ.get("BENCH_TIMEOUT", "900"))
+TIMEOUT = int(os.environ.get("BENCH_TIMEOUT", "1800"))
 
 
 def run_one(module: str) -> tuple[list[dict], str]:
