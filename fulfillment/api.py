@@ -57,6 +57,7 @@ class OrderWorkflowViewSet(OrderViewSet):
             financial_status=data["financial_status"],
             notes=data["notes"],
             actor=request.user,
+            keep_primed=True,  # the answer below is serialised from what was written
         )
         if not created:
             return self._respond(order, status.HTTP_200_OK)

@@ -66,3 +66,10 @@ def primed(instance, name: str) -> list | None:
     queryset = getattr(instance, "_prefetched_objects_cache", {}).get(name)
     return None if queryset is None else queryset._result_cache
 
+
+def forget_primed(instance, *names: str) -> None:
+    """Drop what ``prime_related`` kept: later reads of the relation query again."""
+    cache = getattr(instance, "_prefetched_objects_cache", {})
+    for name in names:
+        cache.pop(name, None)
+

@@ -176,6 +176,7 @@ def order_place(
     financial_status: str = Order.FinancialStatus.PENDING,
     notes: str = "",
     actor=None,
+    prime: bool = False,
 ) -> tuple[Order, bool]:
     """Create an order with its lines and a ``placed`` event.
 
@@ -183,6 +184,10 @@ def order_place(
     Idempotent by (channel, external_id): a replay with the same content returns
     ``(existing, False)``; different content raises DuplicateOrder. Concurrent identical
     calls are settled by the unique constraint, not by a read-then-write race.
+
+    ``prime``: keep the new lines, timeline and (no) shipments on the order as if
+    prefetched (``oms.db.prime_related``) for the rest of the caller's transaction; the
+    caller must ``forget_primed`` them before anything else changes the order.
     """
     customer = customer or {}
     address = {k: str((shipping_address or {}).get(k) or "").strip() for k in ADDRESS_FIELDS}
@@ -297,11 +302,12 @@ def order_place(
             for product, quantity, unit_price in parsed
         ]
     )
-    # The new order's lines and timeline are all in memory: later steps of the same
-    # intake (auto-confirm rules, allocation, the API's answer) read them from here.
-    prime_related(order, "lines", order_lines)
-    prime_related(order, "events", [])
-    prime_related(order, "shipments", [])
+    if prime:
+        # The new order's lines and timeline are all in memory: later steps of the same
+        # intake (auto-confirm rules, allocation, the API's answer) read them from here.
+        prime_related(order, "lines", order_lines)
+        prime_related(order, "events", [])
+        prime_related(order, "shipments", [])
     order_add_event(
         order=order,
         kind=EventKind.PLACED,

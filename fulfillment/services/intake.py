@@ -1,35 +1,50 @@
 """Order intake for every entry point (API, CSV, channel webhooks)."""
 
-from oms.db import retry_on_conflict
+from oms.db import forget_primed, retry_on_conflict
 from orders import autoconfirm
 from orders import services as order_services
 from orders.models import Order
 
 
 @retry_on_conflict
-def order_place_and_confirm(*, actor=None, **placement) -> tuple[Order, bool]:
+def order_place_and_confirm(
+    *, actor=None, keep_primed: bool = False, **placement
+) -> tuple[Order, bool]:
     """Place an order (``orders.services.order_place`` arguments) and, on a channel with
     ``auto_confirm``, check the channel's auto-confirm rules (``orders.autoconfirm``):
     all pass, confirm and route it in the same transaction; any fails, put it on hold
     naming the failed rules (the review queue lists it). A replay of an existing order
-    is returned as is (``created`` False)."""
+    is returned as is (``created`` False).
+
+    The steps read the new order's lines from memory (``order_place(prime=True)``).
+    ``keep_primed``: leave them (and its events and shipments) on the returned order for
+    a caller that only serialises it next, like the API's answer; otherwise they are
+    dropped, so later reads of a long-lived order object query the database."""
+    order, created = order_services.order_place(actor=actor, prime=True, **placement)
+    try:
+        if created and order.channel.auto_confirm:
+            _auto_confirm(order, actor)
+    finally:
+        if not keep_primed:
+            forget_primed(order, "lines", "events", "shipments")
+    return order, created
+
+
+def _auto_confirm(order: Order, actor) -> None:
     from fulfillment.services.allocation import order_confirm_and_allocate
 
-    order, created = order_services.order_place(actor=actor, **placement)
-    if created and order.channel.auto_confirm:
-        results = autoconfirm.evaluate(order)
-        failures = autoconfirm.failed(results)
-        if failures:
-            order_services.order_hold(
-                order=order,
-                reason=autoconfirm.hold_reason(failures),
-                actor="auto-confirm",
-                data={"auto_confirm": [r.as_dict() for r in results]},
-            )
-        else:
-            # Placed just now in this transaction: nobody else can see it to lock it.
-            order_confirm_and_allocate(order=order, actor=actor, locked=True)
-    return order, created
+    results = autoconfirm.evaluate(order)
+    failures = autoconfirm.failed(results)
+    if failures:
+        order_services.order_hold(
+            order=order,
+            reason=autoconfirm.hold_reason(failures),
+            actor="auto-confirm",
+            data={"auto_confirm": [r.as_dict() for r in results]},
+        )
+    else:
+        # Placed just now in this transaction: nobody else can see it to lock it.
+        order_confirm_and_allocate(order=order, actor=actor, locked=True)
 
 
 @retry_on_conflict

@@ -63,6 +63,28 @@ def test_an_order_passing_every_rule_is_confirmed_and_routed(shop):
     assert order.shipments.count() == 1
 
 
+def test_the_intake_order_object_reads_fresh_rows_after_placement(shop):
+    """Intake reads the new lines from memory while it places and routes; the order it
+    returns must not keep that snapshot, or a later service using the same object (the
+    demo seeder does) would see the lines as they were at placement."""
+    from fulfillment.services import shipment_ship
+
+    channel, tee = shop
+    order, _ = order_place_and_confirm(
+        channel=channel,
+        external_id="FRESH-1",
+        customer={"email": "ana@example.com"},
+        shipping_address=ADDRESS,
+        currency="BRL",
+        lines=[{"sku": tee.sku, "quantity": 2}],
+        financial_status="paid",
+    )
+    shipment_ship(shipment=order.shipments.get(), service="counter", actor="test")
+    assert [line.quantity_shipped for line in order.lines.all()] == [2]
+    assert [s.status for s in order.shipments.all()] == ["shipped"]
+    assert "shipped" in [e.kind for e in order.events.all()]
+
+
 @pytest.mark.parametrize("paid", ["paid", "authorized"])
 def test_payment_rule_passes_paid_or_authorized(shop, paid):
     assert intake(*shop, paid=paid).status == "confirmed"
