@@ -7,16 +7,24 @@ queries (all SKUs in one), raise :class:`oms.csvio.CsvFileError` listing every b
 and only then write, in one transaction.
 
 On PostgreSQL the rows are loaded with COPY into a temporary table and applied with
-set-based SQL (``INSERT ... ON CONFLICT``, ledger rows by ``INSERT ... SELECT``); the
-stock levels that change are locked first (``SELECT ... FOR UPDATE`` ordered by id, the
-order ``inventory.services`` uses). Other databases take an ORM path through
+set-based SQL: a file of levels that do not exist yet (a first import) takes two plain
+``INSERT ... SELECT`` (levels, then their ledger rows) in a savepoint; otherwise, or if
+a level was created meanwhile, ``INSERT ... ON CONFLICT`` creates the missing levels
+with their ledger rows, and the levels that change are locked (``SELECT ... FOR
+UPDATE`` ordered by id, the order ``inventory.services`` uses), updated and given their
+ledger rows in one statement. Other databases take an ORM path through
 ``inventory.services.stock_apply`` that gives the same result.
+
+Most of the time of a big first import is the database checking the foreign keys of
+every new level and ledger row (product, warehouse; four checks a row, at commit);
+nothing here skips them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import NamedTuple
 
 from django.db import IntegrityError, connection, transaction
@@ -47,6 +55,7 @@ from oms.csvio import (
     Timer,
     check_length,
     copy_rows,
+    gc_paused,
     in_chunks,
     parse_bool,
     parse_decimal,
@@ -211,6 +220,11 @@ def import_products(
     Columns other than sku and name are optional; a missing column or a blank cell keeps
     the product's current value (a new product gets the model default). Raises
     CsvFileError, writing nothing, if any row is bad."""
+    with gc_paused():
+        return _import_products(data, dry_run=dry_run, actor=actor, progress=progress)
+
+
+def _import_products(data, *, dry_run: bool, actor, progress: Progress | None) -> ImportResult:
     timer = Timer()
     progress = progress or _noop
     table = _as_table(data, PRODUCT_COLUMNS, PRODUCT_REQUIRED, PRODUCT_DECIMALS)
@@ -295,6 +309,14 @@ def _write_products(rows: list[ProductRow], result: ImportResult) -> None:
 # --------------------------------------------------------------------------- stock
 
 
+def _level_changes(s: str) -> str:
+    """SQL: the existing level ``s`` differs from the file's row ``t``."""
+    return (
+        f"({s}.on_hand <> t.on_hand OR {s}.bin <> COALESCE(t.bin, {s}.bin)"
+        f" OR {s}.reorder_point <> COALESCE(t.reorder_point, {s}.reorder_point))"
+    )
+
+
 class StockRow(NamedTuple):
     row: int
     sku: str
@@ -325,8 +347,16 @@ def validate_stock(table: CsvTable, progress: Progress | None = None) -> list[St
     errors = ErrorCollector()
     i_sku, i_wh, i_qty = table.index("sku"), table.index("warehouse"), table.index("on_hand")
     i_bin, i_rp = table.index("bin"), table.index("reorder_point")
-    products = product_ids_by_sku(list({cells[i_sku] for cells in table.rows}))
+    skus = [cells[i_sku] for cells in table.rows]
+    products = product_ids_by_sku(list(set(skus)))
     warehouses = dict(Warehouse.objects.values_list("code", "id"))
+    total = len(table)
+    progress(0, total, "validating")
+    parsed = _stock_rows_if_all_good(table, skus, products, warehouses)
+    if parsed is not None:
+        progress(total, total, "validating")
+        return parsed
+    # Some row is bad: the row-by-row pass below finds and words every problem.
     quantities: dict[str, int | str] = {}  # cell -> number, or the error message
 
     def quantity(cell: str, maximum: int) -> int | str:
@@ -336,8 +366,7 @@ def validate_stock(table: CsvTable, progress: Progress | None = None) -> list[St
             return str(exc)
 
     seen: dict[tuple[int, int], int] = {}
-    parsed: list[StockRow] = []
-    total = len(table)
+    parsed = []
     for i, (cells, number) in enumerate(zip(table.rows, table.row_numbers, strict=True)):
         if i % PROGRESS_EVERY == 0:
             progress(i, total, "validating")
@@ -397,6 +426,60 @@ def validate_stock(table: CsvTable, progress: Progress | None = None) -> list[St
     return parsed
 
 
+def _parsed_cells(cells, maximum: int) -> dict | None:
+    """cell -> number for each distinct cell; None if any cell is not a valid number."""
+    numbers = {}
+    for cell in set(cells):
+        try:
+            numbers[cell] = parse_whole(cell, maximum=maximum)
+        except ValueError:
+            return None
+    return numbers
+
+
+def _stock_rows_if_all_good(table: CsvTable, skus, products, warehouses) -> list[StockRow] | None:
+    """The fast path of validate_stock: a few passes over whole columns (no per-row
+    branching) that give the rows when every row is good, or None when some row is bad
+    (then the row-by-row pass reports the problems)."""
+    rows, total = table.rows, len(table)
+    product_ids = list(map(products.get, skus))
+    if None in product_ids:
+        return None
+    i_wh, i_qty = table.index("warehouse"), table.index("on_hand")
+    i_bin, i_rp = table.index("bin"), table.index("reorder_point")
+    codes = [cells[i_wh] for cells in rows]
+    warehouse_ids = list(map(warehouses.get, codes))
+    if None in warehouse_ids:
+        return None
+    if len(set(zip(product_ids, warehouse_ids, strict=True))) != total:
+        return None  # a duplicate row
+    cells = [cells[i_qty] for cells in rows]
+    numbers = _parsed_cells(cells, MAX_QUANTITY)
+    if numbers is None:
+        return None
+    on_hands = list(map(numbers.__getitem__, cells))
+    if i_bin is None:
+        bins = [None] * total
+    else:
+        bins = [cells[i_bin] or None for cells in rows]
+        if max(map(len, filter(None, bins)), default=0) > 32:
+            return None
+    if i_rp is None:
+        points = [None] * total
+    else:
+        cells = [cells[i_rp] for cells in rows]
+        numbers = _parsed_cells(filter(None, cells), MAX_INT)
+        if numbers is None:
+            return None
+        numbers[""] = None
+        points = list(map(numbers.__getitem__, cells))
+    columns = (table.row_numbers, skus, codes, product_ids, warehouse_ids, on_hands, bins, points)
+    return list(map(_new_stock_row, zip(*columns, strict=True)))
+
+
+_new_stock_row = partial(tuple.__new__, StockRow)  # StockRow from a tuple, without a call
+
+
 def _below_reserved(row: StockRow, reserved: int) -> RowError:
     return RowError(
         row.row,
@@ -415,6 +498,11 @@ def import_stock(
     Each difference is one ``import`` movement with the batch number as reference. A
     row counting fewer than are reserved rejects the file. Raises CsvFileError, writing
     nothing, if any row is bad. Locks the stock levels it changes, in id order."""
+    with gc_paused():
+        return _import_stock(data, dry_run=dry_run, actor=actor, progress=progress)
+
+
+def _import_stock(data, *, dry_run: bool, actor, progress: Progress | None) -> ImportResult:
     timer = Timer()
     progress = progress or _noop
     table = _as_table(data, STOCK_COLUMNS, STOCK_REQUIRED)
@@ -442,113 +530,174 @@ def import_stock(
 
 
 _STOCK_TEMP = "_oms_stock_import"
+_STOCK_TEMP_COLUMNS = (
+    "row_no",
+    "sku",
+    "warehouse",
+    "product_id",
+    "warehouse_id",
+    "on_hand",
+    "bin",
+    "reorder_point",
+)
+_MOVEMENT_COLUMNS = (
+    "product_id, warehouse_id, kind, on_hand_delta, reserved_delta, reference, note, actor, "
+    "created_at"
+)
 
 
 def _write_stock_sql(rows: list[StockRow], result: ImportResult, actor: str) -> None:
-    by_row = {r.row: r for r in rows}
+    """COPY the rows into a temporary table, then set-based SQL:
+
+    - when none of the file's levels exists yet (a first import), two plain
+      ``INSERT ... SELECT`` (levels, then their movements) in a savepoint; if a level
+      was created meanwhile by someone else (unique violation) the savepoint is rolled
+      back and the general path below does the work;
+    - otherwise missing levels are created (``ON CONFLICT DO NOTHING``) with their
+      movements in one statement, then the existing levels that change are locked in
+      id order (``FOR UPDATE``), checked against what is reserved, updated and given
+      their movements in one more statement.
+    """
     params = {"ref": result.batch, "note": IMPORT_NOTE, "actor": actor}
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL work_mem = '64MB'")  # sorts and joins in memory
         cursor.execute(
-            f"CREATE TEMP TABLE {_STOCK_TEMP} (row_no integer, product_id bigint, "
-            "warehouse_id bigint, on_hand integer, bin varchar(32), reorder_point integer) "
-            "ON COMMIT DROP"
+            f"CREATE TEMP TABLE {_STOCK_TEMP} (row_no integer, sku text, warehouse text, "
+            "product_id bigint, warehouse_id bigint, on_hand integer, bin varchar(32), "
+            "reorder_point integer) ON COMMIT DROP"
         )
-        copy_rows(
-            cursor,
-            _STOCK_TEMP,
-            ("row_no", "product_id", "warehouse_id", "on_hand", "bin", "reorder_point"),
-            (
-                (r.row, r.product_id, r.warehouse_id, r.on_hand, r.bin, r.reorder_point)
-                for r in rows
-            ),
-        )
-        # 1. Levels that do not exist yet are created with their counted quantity (no one
-        #    else can see them before we commit) and get their movement at once.
+        copy_rows(cursor, _STOCK_TEMP, _STOCK_TEMP_COLUMNS, rows)  # StockRow's fields
         cursor.execute(
-            f"""
-            WITH ins AS (
+            f"SELECT EXISTS (SELECT 1 FROM {_STOCK_TEMP} t JOIN inventory_stocklevel s "
+            "ON s.product_id = t.product_id AND s.warehouse_id = t.warehouse_id)"
+        )
+        if not cursor.fetchone()[0] and _insert_new_levels(cursor, params):
+            created, updated = len(rows), 0
+            arrived = {r.product_id for r in rows if r.on_hand > 0}
+        else:
+            created, updated, arrived = _upsert_levels(cursor, rows, params)
+        cursor.execute(f"DROP TABLE {_STOCK_TEMP}")
+    result.new = created
+    result.updated = updated
+    result.unchanged = len(rows) - created - updated
+    _offer_to_backorders(arrived)
+
+
+def _insert_new_levels(cursor, params: dict) -> bool:
+    """Every row of the file is a new level: plain inserts of the levels (in key order,
+    as every import inserts them) and of their movements. False, with nothing written,
+    if a level was created meanwhile by another transaction."""
+    try:
+        with transaction.atomic():
+            cursor.execute(
+                f"""
                 INSERT INTO inventory_stocklevel
                     (product_id, warehouse_id, on_hand, reserved, bin, reorder_point, updated_at)
-                SELECT t.product_id, t.warehouse_id, t.on_hand, 0, COALESCE(t.bin, ''),
-                       COALESCE(t.reorder_point, 0), now()
-                FROM {_STOCK_TEMP} t
-                WHERE NOT EXISTS (
-                    SELECT 1 FROM inventory_stocklevel s
-                    WHERE s.product_id = t.product_id AND s.warehouse_id = t.warehouse_id)
-                ORDER BY t.product_id, t.warehouse_id
-                ON CONFLICT (product_id, warehouse_id) DO NOTHING
-                RETURNING product_id, warehouse_id, on_hand
-            ), mv AS (
-                INSERT INTO inventory_stockmovement (product_id, warehouse_id, kind,
-                    on_hand_delta, reserved_delta, reference, note, actor, created_at)
+                SELECT product_id, warehouse_id, on_hand, 0, COALESCE(bin, ''),
+                       COALESCE(reorder_point, 0), now()
+                FROM {_STOCK_TEMP}
+                ORDER BY product_id, warehouse_id
+                """
+            )
+            cursor.execute(
+                f"""
+                INSERT INTO inventory_stockmovement ({_MOVEMENT_COLUMNS})
                 SELECT product_id, warehouse_id, 'import', on_hand, 0,
                        %(ref)s, %(note)s, %(actor)s, now()
-                FROM ins WHERE on_hand <> 0
-                RETURNING product_id
+                FROM {_STOCK_TEMP}
+                WHERE on_hand <> 0
+                """,
+                params,
             )
-            SELECT (SELECT count(*) FROM ins), ARRAY(SELECT DISTINCT product_id FROM mv)
-            """,
-            params,
+    except IntegrityError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) != "23505":  # not a unique violation
+            raise
+        return False
+    return True
+
+
+def _upsert_levels(cursor, rows: list[StockRow], params: dict) -> tuple[int, int, set[int]]:
+    """The general path: returns (levels created, levels changed, product ids whose
+    on_hand went up)."""
+    # 1. Levels that do not exist yet are created with their counted quantity (no one
+    #    else can see them before we commit) and get their movement at once.
+    cursor.execute(
+        f"""
+        WITH ins AS (
+            INSERT INTO inventory_stocklevel
+                (product_id, warehouse_id, on_hand, reserved, bin, reorder_point, updated_at)
+            SELECT t.product_id, t.warehouse_id, t.on_hand, 0, COALESCE(t.bin, ''),
+                   COALESCE(t.reorder_point, 0), now()
+            FROM {_STOCK_TEMP} t
+            WHERE NOT EXISTS (
+                SELECT 1 FROM inventory_stocklevel s
+                WHERE s.product_id = t.product_id AND s.warehouse_id = t.warehouse_id)
+            ORDER BY t.product_id, t.warehouse_id
+            ON CONFLICT (product_id, warehouse_id) DO NOTHING
+            RETURNING product_id, warehouse_id, on_hand
+        ), mv AS (
+            INSERT INTO inventory_stockmovement ({_MOVEMENT_COLUMNS})
+            SELECT product_id, warehouse_id, 'import', on_hand, 0,
+                   %(ref)s, %(note)s, %(actor)s, now()
+            FROM ins WHERE on_hand <> 0
+            RETURNING product_id
         )
-        created, arrived = cursor.fetchone()
-        # 2. Lock the existing levels this file changes, in id order.
-        cursor.execute(
-            f"""
-            SELECT s.id, s.reserved, t.row_no
+        SELECT (SELECT count(*) FROM ins), ARRAY(SELECT DISTINCT product_id FROM mv)
+        """,
+        params,
+    )
+    created, arrived = cursor.fetchone()
+    arrived = set(arrived)
+    # 2. Lock the existing levels this file changes, in id order (``locked`` holds their
+    #    values under the lock), update those not counted below what they have
+    #    reserved, and write the movement of each changed count; one statement.
+    cursor.execute(
+        f"""
+        WITH locked AS MATERIALIZED (
+            SELECT s.id, s.product_id, s.warehouse_id, s.on_hand AS old_on_hand, s.reserved,
+                   t.row_no, t.on_hand, t.bin, t.reorder_point
             FROM inventory_stocklevel s
             JOIN {_STOCK_TEMP} t
               ON s.product_id = t.product_id AND s.warehouse_id = t.warehouse_id
-            WHERE s.on_hand <> t.on_hand
-               OR s.bin <> COALESCE(t.bin, s.bin)
-               OR s.reorder_point <> COALESCE(t.reorder_point, s.reorder_point)
+            WHERE {_level_changes("s")}
             ORDER BY s.id
             FOR UPDATE OF s
-            """
+        ), upd AS (
+            UPDATE inventory_stocklevel s
+            SET on_hand = l.on_hand,
+                bin = COALESCE(l.bin, s.bin),
+                reorder_point = COALESCE(l.reorder_point, s.reorder_point),
+                updated_at = now()
+            FROM locked l
+            WHERE s.id = l.id AND l.on_hand >= l.reserved
+            RETURNING s.product_id, l.on_hand - l.old_on_hand AS delta
+        ), mv AS (
+            INSERT INTO inventory_stockmovement ({_MOVEMENT_COLUMNS})
+            SELECT product_id, warehouse_id, 'import', on_hand - old_on_hand, 0,
+                   %(ref)s, %(note)s, %(actor)s, now()
+            FROM locked
+            WHERE on_hand <> old_on_hand AND on_hand >= reserved
+            ORDER BY id
         )
-        locked = cursor.fetchall()
+        SELECT (SELECT count(*) FROM locked),
+               ARRAY(SELECT row_no FROM locked WHERE on_hand < reserved),
+               ARRAY(SELECT reserved FROM locked WHERE on_hand < reserved),
+               (SELECT count(*) FROM upd),
+               ARRAY(SELECT DISTINCT product_id FROM upd WHERE delta > 0)
+        """,
+        params,
+    )
+    locked, below_rows, below_reserved, updated, raised = cursor.fetchone()
+    if below_rows:  # the whole file is rejected: the transaction is rolled back
+        by_row = {r.row: r for r in rows}
         errors = [
             _below_reserved(by_row[row_no], reserved)
-            for _, reserved, row_no in locked
-            if by_row[row_no].on_hand < reserved
+            for row_no, reserved in zip(below_rows, below_reserved, strict=True)
         ]
-        if errors:
-            raise CsvFileError(errors, rows=len(rows))
-        ids = [level_id for level_id, _, _ in locked]
-        if ids:
-            cursor.execute(
-                f"""
-                INSERT INTO inventory_stockmovement (product_id, warehouse_id, kind,
-                    on_hand_delta, reserved_delta, reference, note, actor, created_at)
-                SELECT t.product_id, t.warehouse_id, 'import', t.on_hand - s.on_hand, 0,
-                       %(ref)s, %(note)s, %(actor)s, now()
-                FROM inventory_stocklevel s
-                JOIN {_STOCK_TEMP} t
-                  ON s.product_id = t.product_id AND s.warehouse_id = t.warehouse_id
-                WHERE s.id = ANY(%(ids)s) AND s.on_hand <> t.on_hand
-                RETURNING product_id, on_hand_delta
-                """,
-                {**params, "ids": ids},
-            )
-            arrived = set(arrived) | {pid for pid, delta in cursor.fetchall() if delta > 0}
-            cursor.execute(
-                f"""
-                UPDATE inventory_stocklevel s
-                SET on_hand = t.on_hand,
-                    bin = COALESCE(t.bin, s.bin),
-                    reorder_point = COALESCE(t.reorder_point, s.reorder_point),
-                    updated_at = now()
-                FROM {_STOCK_TEMP} t
-                WHERE s.id = ANY(%(ids)s)
-                  AND s.product_id = t.product_id AND s.warehouse_id = t.warehouse_id
-                """,
-                {"ids": ids},
-            )
-        cursor.execute(f"DROP TABLE {_STOCK_TEMP}")
-    result.new = created
-    result.updated = len(ids)
-    result.unchanged = len(rows) - created - len(ids)
-    _offer_to_backorders(set(arrived))
+        raise CsvFileError(errors, rows=len(rows))
+    if updated != locked:  # cannot happen: the levels are locked
+        raise RuntimeError(f"stock import: {locked} levels locked but {updated} updated")
+    return created, updated, arrived | set(raised)
 
 
 def _write_stock_orm(rows: list[StockRow], result: ImportResult, actor) -> None:

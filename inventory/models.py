@@ -61,7 +61,11 @@ class StockLevel(models.Model):
     its ``StockMovement``; the CHECKs below are the last line of defence against overselling.
     """
 
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="stock_levels")
+    # No index of its own on product: the unique (product, warehouse) index serves lookups
+    # by product, and a second index would only slow every insert (bulk CSV imports).
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="stock_levels", db_index=False
+    )
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stock_levels")
     on_hand = models.IntegerField(default=0)
     reserved = models.IntegerField(default=0)

@@ -7,11 +7,14 @@ idempotency by (channel, external_id): an order already placed is left as it is 
 counted as skipped. The whole file is validated first (SKUs, channels and existing
 orders in a handful of queries); a bad row rejects the file with a report.
 
-PostgreSQL: customers are created in bulk, orders, lines and events are written with
-COPY into temporary tables and ``INSERT ... SELECT`` (``ON CONFLICT DO NOTHING`` on
-(channel, external_id), so an order placed concurrently by the API is skipped, not
-duplicated). Other databases (SQLite) take an ORM path with ``bulk_create`` that
-writes the same rows.
+PostgreSQL: customers are created in bulk (COPY into a temporary table, then
+set-based SQL); the orders' ids are drawn from their sequence and orders, lines and
+events are COPied straight into their tables in a savepoint. If an order of the file
+was placed meanwhile by the API (a unique violation on (channel, external_id)), that
+savepoint is rolled back and they are written instead through temporary tables and
+``INSERT ... SELECT ... ON CONFLICT DO NOTHING``, so that order is skipped, not
+duplicated. Other databases (SQLite) take an ORM path with ``bulk_create`` that writes
+the same rows.
 
 Orders on an ``auto_confirm`` channel are then confirmed and routed in the same
 transaction by ``fulfillment.services.order_confirm_and_allocate``. The orders app
@@ -49,6 +52,7 @@ from oms.csvio import (
     RowError,
     Timer,
     copy_rows,
+    gc_paused,
     in_chunks,
     parse_decimal,
     parse_when,
@@ -292,6 +296,86 @@ def _parsed(parse, cell: str, **kwargs):
         return str(exc)
 
 
+def _parsed_cells(cells, parse, **kwargs) -> dict | None:
+    """cell -> parse(cell) for each distinct cell; None if any cell is bad."""
+    values = {}
+    for cell in set(cells):
+        try:
+            values[cell] = parse(cell, **kwargs)
+        except ValueError:
+            return None
+    return values
+
+
+def _drafts_if_all_good(table, idx, headers, channels, products) -> dict | None:
+    """The fast path of validate_orders: whole columns checked at once, then one plain
+    pass that groups the rows into orders. Returns the drafts by (channel, external_id)
+    when every row is good, None when some row is not (or names an order by number):
+    then the row-by-row pass reports the problems."""
+    rows = table.rows
+    codes = [row[idx["channel"]] for row in rows]
+    for code in set(codes):
+        channel = channels.get(code)
+        if channel is None or not channel.active:
+            return None
+    external_ids = [row[idx["external_id"]] for row in rows]
+    if not all(external_ids) or max(map(len, external_ids)) > 128:
+        return None
+    skus = [row[idx["sku"]] for row in rows]
+    for sku in set(skus):
+        product = products.get(sku)
+        if product is None or not product.active:
+            return None
+    quantity_cells = [row[idx["quantity"]] for row in rows]
+    quantities = _parsed_cells(
+        quantity_cells, parse_whole, maximum=MAX_LINE_QUANTITY, positive=True
+    )
+    if quantities is None:
+        return None
+    i_price = idx["unit_price"]
+    price_cells = [row[i_price] for row in rows] if i_price is not None else [""] * len(rows)
+    prices = _parsed_cells(filter(None, price_cells), parse_decimal, places=2, maximum=MAX_MONEY)
+    if prices is None:
+        return None
+    header_cells = list(map(headers.cells, rows))
+    parsed: dict[tuple, dict] = {}
+    for cells in set(header_cells):
+        header, problems = headers.parse(cells)
+        if problems:
+            return None
+        parsed[cells] = header
+    drafts: dict[tuple[str, str], OrderDraft] = {}
+    seen_lines: set[tuple] = set()
+    names = headers.names
+    columns = (table.row_numbers, codes, external_ids, skus, quantity_cells, price_cells)
+    for number, code, external_id, sku, quantity_cell, price_cell, cells in zip(
+        *columns, header_cells, strict=True
+    ):
+        key = (code, external_id)
+        draft = drafts.get(key)
+        if draft is None:
+            draft = drafts[key] = OrderDraft(
+                first_row=number,
+                channel=channels[code],
+                external_id=external_id,
+                header=parsed[cells],
+                cells=cells,
+            )
+        elif cells != draft.cells:
+            header = parsed[cells]
+            if any(header[name] != draft.header[name] for name in names):
+                return None
+        product = products[sku]
+        quantity = quantities[quantity_cell]
+        unit_price = prices[price_cell] if price_cell else product.price
+        line_key = (key, sku, quantity, unit_price)
+        if line_key in seen_lines:
+            return None
+        seen_lines.add(line_key)
+        draft.lines.append(DraftLine(number, product, quantity, unit_price))
+    return drafts
+
+
 def validate_orders(
     table: CsvTable, progress: Progress | None = None
 ) -> tuple[list[OrderDraft], list[str]]:
@@ -311,106 +395,110 @@ def validate_orders(
     quantities: dict[str, int | str] = {}  # cell -> number, or the error message
     prices: dict[str, Decimal | str] = {}
 
-    drafts: dict[tuple[str, str], OrderDraft] = {}
-    seen_lines: dict[tuple, int] = {}
     total = len(table)
-    for i, (row, number) in enumerate(zip(table.rows, table.row_numbers, strict=True)):
-        if i % PROGRESS_EVERY == 0:
-            progress(i, total, "validating")
-        code = row[i_channel]
-        channel = channels.get(code)
-        if channel is None:
-            errors.add(
-                number,
-                "channel",
-                code,
-                f"Unknown channel {code!r}" if code else "channel is required",
-            )
-        elif not channel.active:
-            errors.add(number, "channel", code, f"Channel {code} is inactive")
-            channel = None
-        external_id = row[i_ext]
-        order_number = row[i_number] if i_number is not None else ""
-        if external_id:
-            if len(external_id) > 128:
-                errors.add(number, "external_id", external_id[:50], "is too long (at most 128)")
-            key = (code, external_id)
-        elif order_number:
-            key = ("#", order_number)
-        else:
-            errors.add(number, "external_id", "", "external_id is required")
-            key = None
-        sku = row[i_sku]
-        product = products.get(sku)
-        if product is None:
-            errors.add(number, "sku", sku, f"Unknown SKU {sku!r}" if sku else "sku is required")
-        elif not product.active:
-            errors.add(number, "sku", sku, f"SKU {sku} is inactive")
-            product = None
-        qty_cell = row[i_qty]
-        quantity = quantities.get(qty_cell)
-        if quantity is None:
-            quantity = quantities[qty_cell] = _parsed(
-                parse_whole, qty_cell, maximum=MAX_LINE_QUANTITY, positive=True
-            )
-        if type(quantity) is str:
-            errors.add(number, "quantity", qty_cell, f"quantity {quantity}")
-            quantity = None
-        price_cell = row[i_price] if i_price is not None else ""
-        unit_price = None
-        if price_cell:
-            unit_price = prices.get(price_cell)
-            if unit_price is None:
-                unit_price = prices[price_cell] = _parsed(
-                    parse_decimal, price_cell, places=2, maximum=MAX_MONEY
+    progress(0, total, "validating")
+    drafts = _drafts_if_all_good(table, idx, headers, channels, products)
+    if drafts is None:
+        # Some row is bad: the row-by-row pass below finds and words every problem.
+        drafts: dict[tuple[str, str], OrderDraft] = {}
+        seen_lines: dict[tuple, int] = {}
+        for i, (row, number) in enumerate(zip(table.rows, table.row_numbers, strict=True)):
+            if i % PROGRESS_EVERY == 0:
+                progress(i, total, "validating")
+            code = row[i_channel]
+            channel = channels.get(code)
+            if channel is None:
+                errors.add(
+                    number,
+                    "channel",
+                    code,
+                    f"Unknown channel {code!r}" if code else "channel is required",
                 )
-            if type(unit_price) is str:
-                errors.add(number, "unit_price", price_cell, f"unit_price {unit_price}")
-                unit_price = None
-        elif product is not None:
-            unit_price = product.price
-        cells = headers.cells(row)
-        header, problems = headers.parse(cells)
-        for column, value, message in problems:
-            errors.add(number, column, value, message)
-        if key is None or channel is None:
-            continue
-        draft = drafts.get(key)
-        if draft is None:
-            draft = drafts[key] = OrderDraft(
-                first_row=number,
-                channel=channel,
-                external_id=external_id or None,
-                number="" if external_id else order_number,
-                header=header,
-                cells=cells,
-            )
-        elif cells != draft.cells and not problems:
-            for pos, name in enumerate(headers.names):
-                if header[name] != draft.header[name]:
-                    errors.add(
-                        number,
-                        name,
-                        cells[pos],
-                        f"order {draft.label} has {name} {draft.cells[pos]!r} on row "
-                        f"{draft.first_row} but {cells[pos]!r} here; every row of an order "
-                        "must repeat the same customer, address, currency, placed_at and "
-                        "shipping_total",
+            elif not channel.active:
+                errors.add(number, "channel", code, f"Channel {code} is inactive")
+                channel = None
+            external_id = row[i_ext]
+            order_number = row[i_number] if i_number is not None else ""
+            if external_id:
+                if len(external_id) > 128:
+                    errors.add(number, "external_id", external_id[:50], "is too long (at most 128)")
+                key = (code, external_id)
+            elif order_number:
+                key = ("#", order_number)
+            else:
+                errors.add(number, "external_id", "", "external_id is required")
+                key = None
+            sku = row[i_sku]
+            product = products.get(sku)
+            if product is None:
+                errors.add(number, "sku", sku, f"Unknown SKU {sku!r}" if sku else "sku is required")
+            elif not product.active:
+                errors.add(number, "sku", sku, f"SKU {sku} is inactive")
+                product = None
+            qty_cell = row[i_qty]
+            quantity = quantities.get(qty_cell)
+            if quantity is None:
+                quantity = quantities[qty_cell] = _parsed(
+                    parse_whole, qty_cell, maximum=MAX_LINE_QUANTITY, positive=True
+                )
+            if type(quantity) is str:
+                errors.add(number, "quantity", qty_cell, f"quantity {quantity}")
+                quantity = None
+            price_cell = row[i_price] if i_price is not None else ""
+            unit_price = None
+            if price_cell:
+                unit_price = prices.get(price_cell)
+                if unit_price is None:
+                    unit_price = prices[price_cell] = _parsed(
+                        parse_decimal, price_cell, places=2, maximum=MAX_MONEY
                     )
-        if product is None or quantity is None or unit_price is None:
-            continue
-        line_key = (key, sku, quantity, unit_price)
-        if line_key in seen_lines:
-            errors.add(
-                number,
-                "sku",
-                sku,
-                f"duplicate row: the same line of order {draft.label} is on row "
-                f"{seen_lines[line_key]}",
-            )
-            continue
-        seen_lines[line_key] = number
-        draft.lines.append(DraftLine(number, product, quantity, unit_price))
+                if type(unit_price) is str:
+                    errors.add(number, "unit_price", price_cell, f"unit_price {unit_price}")
+                    unit_price = None
+            elif product is not None:
+                unit_price = product.price
+            cells = headers.cells(row)
+            header, problems = headers.parse(cells)
+            for column, value, message in problems:
+                errors.add(number, column, value, message)
+            if key is None or channel is None:
+                continue
+            draft = drafts.get(key)
+            if draft is None:
+                draft = drafts[key] = OrderDraft(
+                    first_row=number,
+                    channel=channel,
+                    external_id=external_id or None,
+                    number="" if external_id else order_number,
+                    header=header,
+                    cells=cells,
+                )
+            elif cells != draft.cells and not problems:
+                for pos, name in enumerate(headers.names):
+                    if header[name] != draft.header[name]:
+                        errors.add(
+                            number,
+                            name,
+                            cells[pos],
+                            f"order {draft.label} has {name} {draft.cells[pos]!r} on row "
+                            f"{draft.first_row} but {cells[pos]!r} here; every row of an order "
+                            "must repeat the same customer, address, currency, placed_at and "
+                            "shipping_total",
+                        )
+            if product is None or quantity is None or unit_price is None:
+                continue
+            line_key = (key, sku, quantity, unit_price)
+            if line_key in seen_lines:
+                errors.add(
+                    number,
+                    "sku",
+                    sku,
+                    f"duplicate row: the same line of order {draft.label} is on row "
+                    f"{seen_lines[line_key]}",
+                )
+                continue
+            seen_lines[line_key] = number
+            draft.lines.append(DraftLine(number, product, quantity, unit_price))
     progress(total, total, "validating")
 
     for draft in drafts.values():
@@ -512,6 +600,13 @@ def import_orders(
     CsvFileError, writing nothing, if any row is bad. Orders on auto-confirming
     channels are confirmed and routed before the transaction commits. ``details``, if
     given, receives ``placed`` [(draft, order id)] and ``skipped`` [drafts]."""
+    with gc_paused():
+        return _import_orders(
+            data, dry_run=dry_run, actor=actor, progress=progress, details=details
+        )
+
+
+def _import_orders(data, *, dry_run: bool, actor, progress, details) -> ImportResult:
     timer = Timer()
     progress = progress or _noop
     table = (
@@ -549,6 +644,7 @@ def import_orders(
 
 
 _ORDER_TEMP = "_oms_order_import"
+_CUSTOMER_TEMP = "_oms_customer_import"
 _LINE_TEMP = "_oms_order_line_import"
 _ORDER_TEMP_COLUMNS = (
     "number",
@@ -586,23 +682,27 @@ def _customers(new: list[OrderDraft]) -> dict[str, int]:
         return {}
     emails = list(names)
     if connection.vendor == "postgresql":
-        given = [names[e] for e in emails]
         with connection.cursor() as cursor:
             cursor.execute(
-                "UPDATE orders_customer c SET name = t.name "
-                "FROM unnest(%s::text[], %s::text[]) AS t(email, name) "
-                "WHERE c.email = t.email AND c.name = '' AND t.name <> ''",
-                [emails, given],
+                f"CREATE TEMP TABLE {_CUSTOMER_TEMP} (email text, name text) ON COMMIT DROP"
+            )
+            copy_rows(cursor, _CUSTOMER_TEMP, ("email", "name"), names.items())
+            cursor.execute(
+                f"UPDATE orders_customer c SET name = t.name FROM {_CUSTOMER_TEMP} t "
+                "WHERE c.email = t.email AND c.name = '' AND t.name <> ''"
             )
             cursor.execute(
                 "INSERT INTO orders_customer (email, name, phone, created_at) "
-                "SELECT t.email, t.name, '', now() "
-                "FROM unnest(%s::text[], %s::text[]) AS t(email, name) "
-                "ORDER BY t.email ON CONFLICT (email) DO NOTHING",
-                [emails, given],
+                f"SELECT t.email, t.name, '', now() FROM {_CUSTOMER_TEMP} t "
+                "ORDER BY t.email ON CONFLICT (email) DO NOTHING"
             )
-            cursor.execute("SELECT email, id FROM orders_customer WHERE email = ANY(%s)", [emails])
-            return dict(cursor.fetchall())
+            cursor.execute(
+                f"SELECT c.email, c.id FROM orders_customer c JOIN {_CUSTOMER_TEMP} t "
+                "ON c.email = t.email"
+            )
+            ids = dict(cursor.fetchall())
+            cursor.execute(f"DROP TABLE {_CUSTOMER_TEMP}")
+            return ids
     ids: dict[str, int] = {}
     unnamed: list[int] = []
     for chunk in in_chunks(emails, 900):
@@ -693,7 +793,9 @@ def _place(new: list[OrderDraft], actor, dry_run: bool) -> list[tuple]:
     customers = _customers(new)
     by_number = dict(zip(numbers, new, strict=True))
     if connection.vendor == "postgresql":
-        inserted = _insert_sql(new, numbers, customers, actor)
+        inserted = _insert_copy(new, numbers, customers, actor)
+        if inserted is None:
+            inserted = _insert_sql(new, numbers, customers, actor)
     else:
         inserted = _insert_orm(new, numbers, customers, actor)
     placed = [(by_number[number], pk) for pk, number in inserted]
@@ -755,6 +857,94 @@ def _insert_orm(new, numbers, customers, actor) -> list[tuple[int, str]]:
         batch_size=500,
     )
     return [(order.pk, order.number) for order in orders]
+
+
+# Written by the COPY of new orders, after ``id`` and _ORDER_TEMP_COLUMNS; the other
+# columns take their database defaults.
+_ORDER_CONSTANT_COLUMNS = (
+    "ship_phone",
+    "tax_total",
+    "refunded_total",
+    "notes",
+    "status",
+    "hold_reason",
+    "cancel_reason",
+    "allocation_status",
+    "fulfillment_status",
+    "financial_status",
+    "created_at",
+    "updated_at",
+)
+_LINE_COLUMNS = (
+    "order_id",
+    "product_id",
+    "sku",
+    "name",
+    "quantity",
+    "unit_price",
+    "quantity_allocated",
+    "quantity_shipped",
+    "quantity_cancelled",
+    "quantity_returned",
+)
+_EVENT_COLUMNS = ("order_id", "kind", "message", "data", "actor", "public", "created_at")
+
+
+def _insert_copy(new, numbers, customers, actor) -> list[tuple[int, str]] | None:
+    """PostgreSQL, the common case: the orders' ids are drawn from their sequence and
+    the orders, lines and events are COPied straight into their tables, in a savepoint.
+    None, with nothing written, if an order of the file was placed meanwhile by another
+    request (a unique violation): then ``_insert_sql`` skips it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT now(), ARRAY(SELECT nextval(pg_get_serial_sequence('orders_order', 'id')) "
+            "FROM generate_series(1, %s))",
+            [len(new)],
+        )
+        now, ids = cursor.fetchone()
+        constants = ("", ZERO, ZERO, "", "pending", "", "", "unallocated", "unfulfilled")
+        constants = (*constants, "pending", now, now)
+        messages: list[str] = []
+
+        def orders():
+            for pk, values in zip(ids, _order_values(new, numbers, customers), strict=True):
+                messages.append(values[-1])
+                yield (pk, *values[:-1], *constants)
+
+        by_number = dict(zip(numbers, ids, strict=True))
+        zero = (0, 0, 0, 0)
+        name = actor_name(actor)
+        try:
+            with transaction.atomic():
+                copy_rows(
+                    cursor,
+                    "orders_order",
+                    ("id", *_ORDER_TEMP_COLUMNS[:-1], *_ORDER_CONSTANT_COLUMNS),
+                    orders(),
+                )
+                copy_rows(
+                    cursor,
+                    "orders_orderline",
+                    _LINE_COLUMNS,
+                    (
+                        (by_number[number], *values, *zero)
+                        for _, number, *values in _line_values(new, numbers)
+                    ),
+                )
+                copy_rows(
+                    cursor,
+                    "orders_orderevent",
+                    _EVENT_COLUMNS,
+                    (
+                        (pk, "placed", m, "{}", name, True, now)
+                        for pk, m in zip(ids, messages, strict=True)
+                    ),
+                )
+        except IntegrityError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) != "23505":  # not a unique violation
+                raise
+            return None
+    return list(zip(ids, numbers, strict=True))
 
 
 def _insert_sql(new, numbers, customers, actor) -> list[tuple[int, str]]:

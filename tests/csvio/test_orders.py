@@ -18,6 +18,7 @@ from orders.exports import ORDER_EXPORT_COLUMNS, order_csv_rows
 from orders.imports import import_orders
 from orders.models import Channel, Customer, Order, OrderEvent, OrderLine
 from orders.services import order_place
+from tests.conftest import postgres_only
 from tests.csvio.conftest import (
     ORDER_HEADER,
     assert_nothing_written,
@@ -321,3 +322,45 @@ def test_an_imported_order_is_written_as_order_place_writes_it(products):
     assert list(imported.lines.values_list(*line)) == list(placed.lines.values_list(*line))
     event = ("kind", "actor", "public", "data")
     assert list(imported.events.values_list(*event)) == list(placed.events.values_list(*event))
+
+
+def test_rows_of_one_order_may_spell_the_same_header_differently(products):
+    data = csv_bytes(
+        ORDER_HEADER,
+        [
+            order_row("2001", "SKU-A", ship_country="BR", currency="BRL"),
+            order_row("2001", "SKU-B", ship_country="br", currency="brl"),
+        ],
+    )
+    result = import_orders(data)
+
+    assert (result.new, result.extra["lines_new"]) == (1, 2)
+    order = Order.objects.get(external_id="2001")
+    assert (order.ship_country, order.currency, order.lines.count()) == ("BR", "BRL", 2)
+
+
+@postgres_only  # the savepoint fallback of the PostgreSQL path
+def test_an_order_placed_meanwhile_is_skipped_not_duplicated(products, monkeypatch):
+    """The orders are COPied straight into their tables in a savepoint; an order of the
+    file placed meanwhile by the API (a unique violation) rolls that back, and the
+    INSERT ... ON CONFLICT path places the others and skips it."""
+    import orders.imports as imports
+
+    a, _, _ = products
+    copy_insert = imports._insert_copy
+
+    def placed_meanwhile(new, numbers, customers, actor):
+        place([(a, 1)], external_id="1001", currency="BRL")  # as the API would
+        return copy_insert(new, numbers, customers, actor)
+
+    monkeypatch.setattr(imports, "_insert_copy", placed_meanwhile)
+    result = import_orders(two_orders())
+
+    assert (result.new, result.skipped, result.extra["lines_new"]) == (1, 1, 1)
+    assert list(Order.objects.get(external_id="1001").lines.values_list("sku", "quantity")) == [
+        ("SKU-A", 1)
+    ]
+    second = Order.objects.get(external_id="1002")
+    assert second.events.get().kind == "placed"
+    assert second.lines.get().sku == "SKU-C"
+    assert Order.objects.count() == 2

@@ -75,3 +75,21 @@ def test_whole_numbers(value, message):
 def test_whole_number_written_as_decimal_is_accepted():
     assert parse_whole("3.0") == 3
     assert parse_whole("+7") == 7
+
+
+def test_gc_paused_restores_the_collector():
+    import gc
+
+    from oms.csvio import gc_paused
+
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

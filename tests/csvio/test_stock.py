@@ -12,6 +12,7 @@ from inventory.models import StockLevel, StockMovement
 from inventory.selectors import stock_ledger_mismatches
 from inventory.services import stock_reserve
 from oms.csvio import CsvFileError
+from tests.conftest import postgres_only
 from tests.csvio.conftest import assert_nothing_written, csv_bytes, snapshot
 from tests.factories import receive
 
@@ -175,3 +176,55 @@ def test_export_stock_command_writes_the_import_columns(products, warehouses, tm
     target = tmp_path / "out.csv"
     call_command("export_stock", "-o", str(target), stderr=io.StringIO())
     assert target.read_text().splitlines() == [",".join(HEADER), "SKU-A,WH1,4,,0"]
+
+
+@postgres_only  # the savepoint fallback of the PostgreSQL path
+def test_a_level_created_meanwhile_is_counted_by_the_general_path(
+    products, warehouses, monkeypatch
+):
+    """A file of new levels is inserted plainly; if another transaction created one of
+    them meanwhile (a unique violation), that savepoint is rolled back and the general
+    path counts the level with its own movement, the ledger staying true."""
+    import inventory.imports as imports
+
+    a, _, _ = products
+    wh1, _ = warehouses
+    plain_insert = imports._insert_new_levels
+
+    def created_meanwhile(cursor, params):
+        receive(a, wh1, 10, reference="PO-1")  # as another request would
+        return plain_insert(cursor, params)
+
+    monkeypatch.setattr(imports, "_insert_new_levels", created_meanwhile)
+    data = csv_bytes(HEADER, [["SKU-A", "WH1", "7", "A-01", ""], ["SKU-B", "WH1", "3", "", ""]])
+    result = import_stock(data)
+
+    assert (result.new, result.updated, result.unchanged) == (1, 1, 0)
+    assert movements() == sorted(
+        [
+            ("SKU-A", "WH1", "receipt", 10, 0, "PO-1"),
+            ("SKU-A", "WH1", "import", -3, 0, result.batch),
+            ("SKU-B", "WH1", "import", 3, 0, result.batch),
+        ]
+    )
+    assert StockLevel.objects.get(product=a, warehouse=wh1).bin == "A-01"
+    assert stock_ledger_mismatches() == []
+
+
+def test_a_first_import_of_many_levels_takes_the_plain_insert(products, warehouses):
+    rows = [
+        [sku, code, str(n), f"B-{n}", str(n % 3)]
+        for n, (sku, code) in enumerate(
+            [(s, w) for s in ("SKU-A", "SKU-B", "SKU-C") for w in ("WH1", "WH2")]
+        )
+    ]
+    result = import_stock(csv_bytes(HEADER, rows))
+
+    assert (result.new, result.updated, result.unchanged) == (6, 0, 0)
+    assert StockMovement.objects.filter(kind="import").count() == 5  # not for the 0 count
+    assert sorted(StockLevel.objects.values_list("on_hand", "bin", "reorder_point")) == [
+        (n, f"B-{n}", n % 3) for n in range(6)
+    ]
+    assert stock_ledger_mismatches() == []
+    again = import_stock(csv_bytes(HEADER, rows))
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 6)
