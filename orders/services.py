@@ -59,7 +59,7 @@ def order_add_event(
     actor=None,
     public: bool = False,
 ) -> OrderEvent:
-    event = OrderEvent.objects.create(
+    event = OrderEvent(
         order=order,
         kind=kind,
         message=message,
@@ -67,22 +67,30 @@ def order_add_event(
         actor=actor_name(actor),
         public=public,
     )
-    _remember_events(order, [event])
-    return event
+    return order_add_events(order=order, events=[event])[0]
 
 
 def order_add_events(*, order: Order, events: Sequence[OrderEvent]) -> list[OrderEvent]:
-    """Save several events of ``order`` in one INSERT."""
-    events = OrderEvent.objects.bulk_create(events)
-    _remember_events(order, events)
-    return events
-
-
-def _remember_events(order: Order, events) -> None:
-    """Keep an order's primed timeline (see ``order_place``) complete."""
+    """Save several events of ``order`` in one INSERT, or hold them until
+    ``order_flush_events`` while an intake has the order's events deferred (see
+    ``order_place(prime=True)``)."""
+    pending = getattr(order, "_oms_pending_events", None)
+    if pending is not None:
+        pending.extend(events)
+    else:
+        events = OrderEvent.objects.bulk_create(events)
     timeline = primed(order, "events")
-    if timeline is not None:
+    if timeline is not None:  # keep an order's primed timeline complete
         timeline.extend(events)
+    return list(events)
+
+
+def order_flush_events(order: Order) -> None:
+    """Write the events held back since ``order_place(prime=True)`` (one INSERT, in
+    the order they happened) and stop holding them back."""
+    pending = order.__dict__.pop("_oms_pending_events", None)
+    if pending:
+        OrderEvent.objects.bulk_create(pending)
 
 
 def order_lock(order: Order) -> Order:
@@ -161,7 +169,6 @@ def customer_upsert(*, email: str, name: str = "", phone: str = "") -> Customer:
 # --------------------------------------------------------------------------- placement
 
 
-@transaction.atomic
 def order_place(
     *,
     channel: Channel,
@@ -186,8 +193,9 @@ def order_place(
     calls are settled by the unique constraint, not by a read-then-write race.
 
     ``prime``: keep the new lines, timeline and (no) shipments on the order as if
-    prefetched (``oms.db.prime_related``) for the rest of the caller's transaction; the
-    caller must ``forget_primed`` them before anything else changes the order.
+    prefetched (``oms.db.prime_related``) for the rest of the caller's transaction, and
+    hold its events back; the caller must ``order_flush_events`` (before its transaction
+    ends) and ``forget_primed`` before anything else changes the order.
     """
     customer = customer or {}
     address = {k: str((shipping_address or {}).get(k) or "").strip() for k in ADDRESS_FIELDS}
@@ -257,6 +265,61 @@ def order_place(
     if total > MAX_MONEY:
         raise OrderInvalid("Order total is too large", field="lines")
     placed_at = placed_at or timezone.now()
+    # The writes take no savepoint of their own (two round trips per order): every
+    # refusal is raised above, before anything is written, so an error in here is a
+    # database error that fails the caller's transaction anyway; and the refusal of a
+    # concurrent duplicate is raised after the block, so a caller that catches
+    # DuplicateOrder can go on using its transaction.
+    with transaction.atomic(savepoint=False):
+        order = _write_order(
+            channel=channel,
+            external_id=external_id,
+            email=email,
+            customer=customer,
+            address=address,
+            currency=currency,
+            subtotal=subtotal,
+            shipping_total=shipping_total,
+            tax_total=tax_total,
+            total=total,
+            placed_at=placed_at,
+            financial_status=financial_status,
+            notes=notes,
+            fingerprint=fingerprint,
+            parsed=parsed,
+            actor=actor,
+            prime=prime,
+        )
+    if order.pk is None:
+        # Another transaction placed the same (channel, external_id) first; its row is
+        # committed now (the unique index made us wait for it).
+        existing = Order.objects.get(channel=channel, external_id=external_id)
+        return _replay(existing, fingerprint), False
+    return order, True
+
+
+def _write_order(
+    *,
+    channel,
+    external_id,
+    email,
+    customer,
+    address,
+    currency,
+    subtotal,
+    shipping_total,
+    tax_total,
+    total,
+    placed_at,
+    financial_status,
+    notes,
+    fingerprint,
+    parsed,
+    actor,
+    prime,
+) -> Order:
+    """The writes of ``order_place``. Returns the order unsaved (no pk) when a
+    concurrent placement of the same (channel, external_id) won the unique index."""
     order = Order(
         number=next_number("order"),
         channel=channel,
@@ -284,10 +347,8 @@ def order_place(
     except IntegrityError:
         if external_id is None:
             raise
-        # Another transaction placed the same (channel, external_id) first; its row is
-        # committed now (the unique index made us wait for it).
-        existing = Order.objects.get(channel=channel, external_id=external_id)
-        return _replay(existing, fingerprint), False
+        order.pk = None
+        return order
 
     order_lines = OrderLine.objects.bulk_create(
         [
@@ -304,10 +365,13 @@ def order_place(
     )
     if prime:
         # The new order's lines and timeline are all in memory: later steps of the same
-        # intake (auto-confirm rules, allocation, the API's answer) read them from here.
+        # intake (auto-confirm rules, allocation, the API's answer) read them from here,
+        # and its events (placed, confirmed, allocated...) are written together by
+        # order_flush_events at the end of the intake.
         prime_related(order, "lines", order_lines)
         prime_related(order, "events", [])
         prime_related(order, "shipments", [])
+        order._oms_pending_events = []
     order_add_event(
         order=order,
         kind=EventKind.PLACED,
@@ -318,7 +382,7 @@ def order_place(
         public=True,
     )
     webhooks.publish_order("order.created", order)
-    return order, True
+    return order
 
 
 def _replay(existing: Order, fingerprint: str) -> Order:

@@ -24,7 +24,9 @@ def order_place_and_confirm(
     try:
         if created and order.channel.auto_confirm:
             _auto_confirm(order, actor)
+        order_services.order_flush_events(order)  # placed, confirmed, allocated: one INSERT
     finally:
+        order.__dict__.pop("_oms_pending_events", None)
         if not keep_primed:
             forget_primed(order, "lines", "events", "shipments")
     return order, created
