@@ -59,9 +59,8 @@ class OrderWorkflowViewSet(OrderViewSet):
             actor=request.user,
             keep_primed=True,  # the answer below is serialised from what was written
         )
-        if not created:
-            return self._respond(order, status.HTTP_200_OK)
-        return self._respond_placed(order, status.HTTP_201_CREATED)
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return self._respond_placed(order, code)
 
     @extend_schema(request=None, responses={200: OrderSerializer, **ORDER_ERRORS})
     @action(detail=True, methods=["post"])

@@ -72,4 +72,3 @@ def forget_primed(instance, *names: str) -> None:
     cache = getattr(instance, "_prefetched_objects_cache", {})
     for name in names:
         cache.pop(name, None)
-

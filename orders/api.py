@@ -299,7 +299,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def _respond_placed(self, order, code=status.HTTP_201_CREATED):
         """The answer to a placement: an order placed (and routed) by this request has its
         lines, shipments and timeline in memory exactly as written (``prime_related``),
-        so it is serialised from there instead of being read back."""
+        so it is serialised from there instead of being read back; a replayed order is
+        read as ``_respond`` does."""
         if any(primed(order, name) is None for name in ("lines", "shipments", "events")):
             return self._respond(order, code)
         return Response(OrderSerializer(order).data, status=code)

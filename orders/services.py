@@ -271,26 +271,29 @@ def order_place(
     # concurrent duplicate is raised after the block, so a caller that catches
     # DuplicateOrder can go on using its transaction.
     with transaction.atomic(savepoint=False):
-        order = _write_order(
+        order = Order(
+            number=next_number("order"),
             channel=channel,
             external_id=external_id,
-            email=email,
-            customer=customer,
-            address=address,
+            customer=customer_upsert(
+                email=email, name=customer.get("name", ""), phone=customer.get("phone", "")
+            )
+            if email
+            else None,
+            **{f"ship_{k}": v for k, v in address.items()},
             currency=currency,
             subtotal=subtotal,
             shipping_total=shipping_total,
             tax_total=tax_total,
             total=total,
             placed_at=placed_at,
+            ship_by=add_business_days(placed_at, channel.handling_days),
             financial_status=financial_status,
             notes=notes,
-            fingerprint=fingerprint,
-            parsed=parsed,
-            actor=actor,
-            prime=prime,
+            intake_hash=fingerprint,
         )
-    if order.pk is None:
+        saved = _save_new_order(order, parsed, actor=actor, prime=prime)
+    if not saved:
         # Another transaction placed the same (channel, external_id) first; its row is
         # committed now (the unique index made us wait for it).
         existing = Order.objects.get(channel=channel, external_id=external_id)
@@ -298,57 +301,17 @@ def order_place(
     return order, True
 
 
-def _write_order(
-    *,
-    channel,
-    external_id,
-    email,
-    customer,
-    address,
-    currency,
-    subtotal,
-    shipping_total,
-    tax_total,
-    total,
-    placed_at,
-    financial_status,
-    notes,
-    fingerprint,
-    parsed,
-    actor,
-    prime,
-) -> Order:
-    """The writes of ``order_place``. Returns the order unsaved (no pk) when a
-    concurrent placement of the same (channel, external_id) won the unique index."""
-    order = Order(
-        number=next_number("order"),
-        channel=channel,
-        external_id=external_id,
-        customer=customer_upsert(
-            email=email, name=customer.get("name", ""), phone=customer.get("phone", "")
-        )
-        if email
-        else None,
-        **{f"ship_{k}": v for k, v in address.items()},
-        currency=currency,
-        subtotal=subtotal,
-        shipping_total=shipping_total,
-        tax_total=tax_total,
-        total=total,
-        placed_at=placed_at,
-        ship_by=add_business_days(placed_at, channel.handling_days),
-        financial_status=financial_status,
-        notes=notes,
-        intake_hash=fingerprint,
-    )
+def _save_new_order(order: Order, parsed, *, actor, prime: bool) -> bool:
+    """The writes of ``order_place``: the order, its lines and its ``placed`` event.
+    False, with the order not saved, when a concurrent placement of the same
+    (channel, external_id) won the unique index."""
     try:
         with transaction.atomic():
             order.save(force_insert=True)
     except IntegrityError:
-        if external_id is None:
+        if order.external_id is None:
             raise
-        order.pk = None
-        return order
+        return False
 
     order_lines = OrderLine.objects.bulk_create(
         [
@@ -375,14 +338,14 @@ def _write_order(
     order_add_event(
         order=order,
         kind=EventKind.PLACED,
-        message=f"Placed on {channel.code}"
-        + (f" as {external_id}" if external_id else "")
-        + f": {len(parsed)} line(s), {order.total} {currency}",
+        message=f"Placed on {order.channel.code}"
+        + (f" as {order.external_id}" if order.external_id else "")
+        + f": {len(parsed)} line(s), {order.total} {order.currency}",
         actor=actor,
         public=True,
     )
     webhooks.publish_order("order.created", order)
-    return order
+    return True
 
 
 def _replay(existing: Order, fingerprint: str) -> Order:

@@ -20,15 +20,13 @@ def order_place_and_confirm(
     ``keep_primed``: leave them (and its events and shipments) on the returned order for
     a caller that only serialises it next, like the API's answer; otherwise they are
     dropped, so later reads of a long-lived order object query the database."""
+    # On an error the order object never reaches the caller, so there is nothing to undo.
     order, created = order_services.order_place(actor=actor, prime=True, **placement)
-    try:
-        if created and order.channel.auto_confirm:
-            _auto_confirm(order, actor)
-        order_services.order_flush_events(order)  # placed, confirmed, allocated: one INSERT
-    finally:
-        order.__dict__.pop("_oms_pending_events", None)
-        if not keep_primed:
-            forget_primed(order, "lines", "events", "shipments")
+    if created and order.channel.auto_confirm:
+        _auto_confirm(order, actor)
+    order_services.order_flush_events(order)  # placed, confirmed, allocated: one INSERT
+    if not keep_primed:
+        forget_primed(order, "lines", "events", "shipments")
     return order, created
 
 
