@@ -6,6 +6,8 @@ from django.db.models import OuterRef
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
+from oms.roles import remember_roles
+
 
 class TokenAuthentication(authentication.TokenAuthentication):
     """DRF's ``Authorization: Token <key>`` check. On PostgreSQL the user's group names
@@ -29,5 +31,5 @@ class TokenAuthentication(authentication.TokenAuthentication):
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         if hasattr(token, "role_names"):
-            token.user._oms_roles = set(token.role_names)
+            remember_roles(token.user, token.role_names)
         return (token.user, token)

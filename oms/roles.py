@@ -45,9 +45,14 @@ def user_roles(user) -> set[str]:
         return set()
     cached = getattr(user, "_oms_roles", None)
     if cached is None:
-        cached = set(user.groups.values_list("name", flat=True))
-        user._oms_roles = cached
+        cached = remember_roles(user, user.groups.values_list("name", flat=True))
     return cached
+
+
+def remember_roles(user, names) -> set[str]:
+    """Cache the user's group names for ``user_roles`` (read once per request)."""
+    user._oms_roles = set(names)
+    return user._oms_roles
 
 
 def has_role(user, *roles: str) -> bool:
