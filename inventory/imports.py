@@ -59,6 +59,7 @@ from oms.csvio import (
     in_chunks,
     parse_bool,
     parse_decimal,
+    parse_distinct,
     parse_whole,
     read_csv,
 )
@@ -426,17 +427,6 @@ def validate_stock(table: CsvTable, progress: Progress | None = None) -> list[St
     return parsed
 
 
-def _parsed_cells(cells, maximum: int) -> dict | None:
-    """cell -> number for each distinct cell; None if any cell is not a valid number."""
-    numbers = {}
-    for cell in set(cells):
-        try:
-            numbers[cell] = parse_whole(cell, maximum=maximum)
-        except ValueError:
-            return None
-    return numbers
-
-
 def _stock_rows_if_all_good(table: CsvTable, skus, products, warehouses) -> list[StockRow] | None:
     """The fast path of validate_stock: a few passes over whole columns (no per-row
     branching) that give the rows when every row is good, or None when some row is bad
@@ -454,7 +444,7 @@ def _stock_rows_if_all_good(table: CsvTable, skus, products, warehouses) -> list
     if len(set(zip(product_ids, warehouse_ids, strict=True))) != total:
         return None  # a duplicate row
     cells = [cells[i_qty] for cells in rows]
-    numbers = _parsed_cells(cells, MAX_QUANTITY)
+    numbers = parse_distinct(cells, parse_whole, maximum=MAX_QUANTITY)
     if numbers is None:
         return None
     on_hands = list(map(numbers.__getitem__, cells))
@@ -468,7 +458,7 @@ def _stock_rows_if_all_good(table: CsvTable, skus, products, warehouses) -> list
         points = [None] * total
     else:
         cells = [cells[i_rp] for cells in rows]
-        numbers = _parsed_cells(filter(None, cells), MAX_INT)
+        numbers = parse_distinct(filter(None, cells), parse_whole, maximum=MAX_INT)
         if numbers is None:
             return None
         numbers[""] = None

@@ -466,6 +466,18 @@ _TRUE = {"1", "true", "t", "yes", "y", "on", "x"}
 _FALSE = {"0", "false", "f", "no", "n", "off", ""}
 
 
+def parse_distinct(cells: Iterable[str], parse: Callable, **kwargs) -> dict | None:
+    """cell -> ``parse(cell, **kwargs)`` for each distinct cell of a column; None as soon
+    as one cell does not parse (the import's row-by-row pass then words the error)."""
+    values = {}
+    for cell in set(cells):
+        try:
+            values[cell] = parse(cell, **kwargs)
+        except ValueError:
+            return None
+    return values
+
+
 def parse_whole(value: str, *, maximum: int | None = None, positive: bool = False) -> int:
     """A whole number >= 0 (> 0 with ``positive``), at most ``maximum``."""
     if _WHOLE_RE.match(value):

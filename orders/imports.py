@@ -55,6 +55,7 @@ from oms.csvio import (
     gc_paused,
     in_chunks,
     parse_decimal,
+    parse_distinct,
     parse_when,
     parse_whole,
     read_csv,
@@ -296,17 +297,6 @@ def _parsed(parse, cell: str, **kwargs):
         return str(exc)
 
 
-def _parsed_cells(cells, parse, **kwargs) -> dict | None:
-    """cell -> parse(cell) for each distinct cell; None if any cell is bad."""
-    values = {}
-    for cell in set(cells):
-        try:
-            values[cell] = parse(cell, **kwargs)
-        except ValueError:
-            return None
-    return values
-
-
 def _drafts_if_all_good(table, idx, headers, channels, products) -> dict | None:
     """The fast path of validate_orders: whole columns checked at once, then one plain
     pass that groups the rows into orders. Returns the drafts by (channel, external_id)
@@ -327,14 +317,14 @@ def _drafts_if_all_good(table, idx, headers, channels, products) -> dict | None:
         if product is None or not product.active:
             return None
     quantity_cells = [row[idx["quantity"]] for row in rows]
-    quantities = _parsed_cells(
+    quantities = parse_distinct(
         quantity_cells, parse_whole, maximum=MAX_LINE_QUANTITY, positive=True
     )
     if quantities is None:
         return None
     i_price = idx["unit_price"]
     price_cells = [row[i_price] for row in rows] if i_price is not None else [""] * len(rows)
-    prices = _parsed_cells(filter(None, price_cells), parse_decimal, places=2, maximum=MAX_MONEY)
+    prices = parse_distinct(filter(None, price_cells), parse_decimal, places=2, maximum=MAX_MONEY)
     if prices is None:
         return None
     header_cells = list(map(headers.cells, rows))
