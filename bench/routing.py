@@ -364,13 +364,9 @@ class _Counter(logging.Handler):
 
 
 def _bad_levels() -> int:
-    from django.db.models import F, Q
+    from inventory.selectors import stock_levels_out_of_bounds
 
-    from inventory.models import StockLevel
-
-    return StockLevel.objects.filter(
-        Q(on_hand__lt=0) | Q(reserved__lt=0) | Q(reserved__gt=F("on_hand"))
-    ).count()
+    return stock_levels_out_of_bounds()
 
 
 def _race(rng, warehouses, *, workers: int, count: int) -> dict:

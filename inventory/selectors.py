@@ -1,4 +1,4 @@
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 
 from inventory.models import StockLevel, StockMovement
 
@@ -8,6 +8,14 @@ def stock_level_list(*, filters: dict | None = None):
         available_qty=F("on_hand") - F("reserved")
     )
     return qs.filter(**(filters or {}))
+
+
+def stock_levels_out_of_bounds() -> int:
+    """How many stock levels have on_hand or reserved below zero, or more reserved than
+    on hand (what the race checks watch for; the CHECK constraints forbid it)."""
+    return StockLevel.objects.filter(
+        Q(on_hand__lt=0) | Q(reserved__lt=0) | Q(reserved__gt=F("on_hand"))
+    ).count()
 
 
 def stock_ledger_mismatches() -> list[dict]:

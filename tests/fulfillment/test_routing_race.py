@@ -9,7 +9,7 @@ from collections import defaultdict
 
 import pytest
 from django.db import connection
-from django.db.models import F, Q, Sum
+from django.db.models import F, Sum
 
 from fulfillment.models import OPEN_SHIPMENT_STATUSES, ShipmentLine
 from fulfillment.services import (
@@ -18,7 +18,7 @@ from fulfillment.services import (
     order_confirm_and_allocate,
 )
 from inventory.models import StockLevel
-from inventory.selectors import stock_ledger_mismatches
+from inventory.selectors import stock_ledger_mismatches, stock_levels_out_of_bounds
 from orders.models import Order, OrderLine
 from tests import factories as f
 from tests.conftest import postgres_only
@@ -39,12 +39,6 @@ class _Retries(logging.Handler):
 
     def emit(self, record):
         self.count += 1
-
-
-def _bad_levels() -> int:
-    return StockLevel.objects.filter(
-        Q(on_hand__lt=0) | Q(reserved__lt=0) | Q(reserved__gt=F("on_hand"))
-    ).count()
 
 
 def test_sixteen_threads_routing_hot_skus_never_oversell_or_deadlock():
@@ -107,7 +101,7 @@ def test_sixteen_threads_routing_hot_skus_never_oversell_or_deadlock():
     def watcher():
         try:
             while not done.is_set():
-                bad_seen.append(_bad_levels())
+                bad_seen.append(stock_levels_out_of_bounds())
                 time.sleep(0.02)
         finally:
             connection.close()
@@ -129,7 +123,7 @@ def test_sixteen_threads_routing_hot_skus_never_oversell_or_deadlock():
     assert not any(t.is_alive() for t in threads), "a worker hung"
     assert errors == [], f"{len(errors)} errors surfaced, first: {errors[:1]!r}"
     assert bad_seen and max(bad_seen) == 0
-    assert _bad_levels() == 0
+    assert stock_levels_out_of_bounds() == 0
     assert Order.objects.filter(status=Order.Status.CONFIRMED).count() == ORDERS - len(to_cancel)
 
     # Every reserved unit belongs to an open shipment line, per point, and the order lines
