@@ -20,7 +20,7 @@ from fulfillment.document_views import pdf_response
 from fulfillment.models import PickList, Shipment, ShipmentLine, TrackingEvent
 from fulfillment.selectors import shipment_queryset
 from fulfillment.services import shipping
-from oms.api import RolePermission, idempotent, validated_data
+from oms.api import ModelSerializer, RolePermission, idempotent, validated_data
 from orders.api import (
     ORDER_ERRORS,
     OptionalReasonSerializer,
@@ -118,7 +118,7 @@ class OrderWorkflowViewSet(OrderViewSet):
         return Response(services.route_preview(order, whole_order=whole))
 
 
-class ShipmentLineSerializer(serializers.ModelSerializer):
+class ShipmentLineSerializer(ModelSerializer):
     sku = serializers.CharField(source="order_line.sku")
     bin = serializers.SerializerMethodField()
 
@@ -130,7 +130,7 @@ class ShipmentLineSerializer(serializers.ModelSerializer):
         return self.context.get("bins", {}).get(line.order_line.product_id, "")
 
 
-class ShipmentSerializer(serializers.ModelSerializer):
+class ShipmentSerializer(ModelSerializer):
     order = serializers.CharField(source="order.number")
     warehouse = serializers.CharField(source="warehouse.code")
     pick_list = serializers.CharField(source="pick_list.number", default=None, allow_null=True)
@@ -217,7 +217,7 @@ class TrackingInSerializer(serializers.Serializer):
     events = TrackingEventInSerializer(many=True, allow_empty=False, max_length=200)
 
 
-class TrackingEventSerializer(serializers.ModelSerializer):
+class TrackingEventSerializer(ModelSerializer):
     class Meta:
         model = TrackingEvent
         fields = ["code", "occurred_at", "description", "location", "source", "created_at"]
@@ -383,7 +383,7 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 # --------------------------------------------------------------------------- pick lists
 
 
-class PickListSerializer(serializers.ModelSerializer):
+class PickListSerializer(ModelSerializer):
     warehouse = serializers.CharField(source="warehouse.code")
     assigned_to = serializers.CharField(
         source="assigned_to.username", default=None, allow_null=True

@@ -10,12 +10,12 @@ from rest_framework.response import Response
 from inventory import services
 from inventory.models import Product, StockLevel, StockMovement, Warehouse
 from inventory.selectors import stock_level_list
-from oms.api import RolePermission, idempotent, validated_data
+from oms.api import ModelSerializer, RolePermission, idempotent, validated_data
 
 MAX_QTY = services.MAX_QUANTITY
 
 
-class ProductSerializer(serializers.ModelSerializer):
+class ProductSerializer(ModelSerializer):
     class Meta:
         model = Product
         fields = [
@@ -38,7 +38,7 @@ class ProductSerializer(serializers.ModelSerializer):
         return value
 
 
-class WarehouseSerializer(serializers.ModelSerializer):
+class WarehouseSerializer(ModelSerializer):
     class Meta:
         model = Warehouse
         fields = [
@@ -66,7 +66,7 @@ class WarehouseSerializer(serializers.ModelSerializer):
         return value
 
 
-class StockLevelSerializer(serializers.ModelSerializer):
+class StockLevelSerializer(ModelSerializer):
     sku = serializers.CharField(source="product.sku", read_only=True)
     warehouse = serializers.CharField(source="warehouse.code", read_only=True)
     available = serializers.IntegerField(read_only=True)
@@ -85,7 +85,7 @@ class StockLevelSerializer(serializers.ModelSerializer):
         ]
 
 
-class StockMovementSerializer(serializers.ModelSerializer):
+class StockMovementSerializer(ModelSerializer):
     sku = serializers.CharField(source="product.sku", read_only=True)
     warehouse = serializers.CharField(source="warehouse.code", read_only=True)
 

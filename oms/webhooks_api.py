@@ -15,13 +15,13 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from oms import webhooks
-from oms.api import RolePermission
+from oms.api import ModelSerializer, RolePermission
 from oms.models import WebhookDelivery, WebhookSubscription, new_webhook_secret
 
 EVENT_CHOICES = [*webhooks.EVENT_TYPES, webhooks.ALL_EVENTS]
 
 
-class WebhookSubscriptionSerializer(serializers.ModelSerializer):
+class WebhookSubscriptionSerializer(ModelSerializer):
     event_types = serializers.ListField(
         child=serializers.ChoiceField(choices=EVENT_CHOICES),
         allow_empty=False,
@@ -51,7 +51,7 @@ class WebhookSubscriptionCreateSerializer(WebhookSubscriptionSerializer):
         fields = [*WebhookSubscriptionSerializer.Meta.fields, "secret"]
 
 
-class WebhookDeliverySerializer(serializers.ModelSerializer):
+class WebhookDeliverySerializer(ModelSerializer):
     event = serializers.UUIDField(source="event.uuid", read_only=True)
     event_type = serializers.CharField(source="event.event_type", read_only=True)
 

@@ -6,7 +6,7 @@ from rest_framework import filters, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from oms.api import RolePermission, UTCDateTimeFilter, idempotent, validated_data
+from oms.api import ModelSerializer, RolePermission, UTCDateTimeFilter, idempotent, validated_data
 from oms.db import primed
 from orders import delays, services
 from orders.models import Channel, Order, OrderEvent, OrderLine
@@ -15,7 +15,7 @@ from orders.selectors import order_detail_queryset, order_list_queryset
 MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": 0}
 
 
-class ChannelSerializer(serializers.ModelSerializer):
+class ChannelSerializer(ModelSerializer):
     class Meta:
         model = Channel
         fields = [
@@ -105,7 +105,7 @@ class OrderCreateSerializer(serializers.Serializer):
         return [{**line, "product": known[line["sku"]]} for line in lines]
 
 
-class OrderLineSerializer(serializers.ModelSerializer):
+class OrderLineSerializer(ModelSerializer):
     quantity_backordered = serializers.SerializerMethodField()
 
     class Meta:
@@ -129,7 +129,7 @@ class OrderLineSerializer(serializers.ModelSerializer):
         return max(line.quantity_backordered, 0)
 
 
-class OrderEventSerializer(serializers.ModelSerializer):
+class OrderEventSerializer(ModelSerializer):
     class Meta:
         model = OrderEvent
         fields = ["kind", "message", "data", "actor", "public", "created_at"]
@@ -146,7 +146,7 @@ class OrderShipmentSerializer(serializers.Serializer):
     delivered_at = serializers.DateTimeField(allow_null=True)
 
 
-class OrderListSerializer(serializers.ModelSerializer):
+class OrderListSerializer(ModelSerializer):
     channel = serializers.CharField(source="channel.code")
     customer_email = serializers.CharField(source="customer.email", default=None, allow_null=True)
     lines = OrderLineSerializer(many=True)

@@ -11,14 +11,14 @@ from rest_framework.response import Response
 from fulfillment.api import PDF_RESPONSES, JsonErrorsNegotiation
 from fulfillment.document_views import pdf_response
 from inventory.models import Warehouse
-from oms.api import RolePermission, idempotent, validated_data
+from oms.api import ModelSerializer, RolePermission, idempotent, validated_data
 from orders.models import Order
 from returns import services
 from returns.documents import render_return_slip_pdf
 from returns.models import Refund, ReturnLine, ReturnRequest
 
 
-class ReturnLineSerializer(serializers.ModelSerializer):
+class ReturnLineSerializer(ModelSerializer):
     sku = serializers.CharField(source="order_line.sku")
     restock_warehouse = serializers.CharField(
         source="restock_warehouse.code", default=None, allow_null=True
@@ -39,13 +39,13 @@ class ReturnLineSerializer(serializers.ModelSerializer):
         ]
 
 
-class RefundSerializer(serializers.ModelSerializer):
+class RefundSerializer(ModelSerializer):
     class Meta:
         model = Refund
         fields = ["amount", "currency", "reference", "actor", "created_at"]
 
 
-class ReturnSerializer(serializers.ModelSerializer):
+class ReturnSerializer(ModelSerializer):
     order = serializers.CharField(source="order.number")
     lines = ReturnLineSerializer(many=True)
     refunds = RefundSerializer(many=True)
