@@ -5,7 +5,9 @@ import logging
 import random
 import time
 
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, connection, router, transaction
+from django.db.models import sql
+from django.db.models.constants import OnConflict
 
 log = logging.getLogger(__name__)
 
@@ -72,3 +74,40 @@ def forget_primed(instance, *names: str) -> None:
     cache = getattr(instance, "_prefetched_objects_cache", {})
     for name in names:
         cache.pop(name, None)
+
+
+def insert_unless_duplicate(obj) -> bool:
+    """INSERT the new model instance ``obj`` unless a row with one of its unique values
+    exists (``ON CONFLICT DO NOTHING``, SQLite ``INSERT OR IGNORE``). True: written,
+    with its primary key (and database-returned fields) set; False: nothing written.
+
+    One statement where ``save()`` in a savepoint takes three (SAVEPOINT, INSERT,
+    RELEASE), and the caller's transaction stays usable either way. Like ``save()``, the
+    fields' ``pre_save`` (auto_now...) runs; unlike it, no model signals are sent."""
+    model = type(obj)
+    meta = model._meta
+    using = router.db_for_write(model, instance=obj)
+    fields = [
+        f
+        for f in meta.local_concrete_fields
+        if not f.generated and not (f is meta.auto_field and obj.pk is None)
+    ]
+    query = sql.InsertQuery(model, on_conflict=OnConflict.IGNORE)
+    query.insert_values(fields, [obj])
+    compiler = query.get_compiler(using=using)
+    compiler.returning_fields = meta.db_returning_fields
+    [(statement, params)] = compiler.as_sql()
+    db = transaction.get_connection(using)
+    with db.cursor() as cursor:
+        cursor.execute(statement, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    for field, value in zip(meta.db_returning_fields, row, strict=True):
+        column = field.get_col(meta.db_table)
+        for convert in db.ops.get_db_converters(column) + column.get_db_converters(db):
+            value = convert(value, column, db)  # as a query would (SQLite booleans...)
+        setattr(obj, field.attname, value)
+    obj._state.adding = False
+    obj._state.db = using
+    return True

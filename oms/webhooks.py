@@ -33,9 +33,11 @@ import hmac
 import http.client
 import json
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -95,9 +97,7 @@ def publish(event_type: str, payload: dict | Callable[[], dict]) -> WebhookEvent
     listens)."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"Unknown webhook event type {event_type!r}")
-    subscriptions = [
-        s for s in WebhookSubscription.objects.filter(active=True) if s.wants(event_type)
-    ]
+    subscriptions = [s for s in _active_subscriptions() if s.wants(event_type)]
     if not subscriptions:
         return None
     data = payload() if callable(payload) else payload
@@ -114,6 +114,33 @@ def publish(event_type: str, payload: dict | Callable[[], dict]) -> WebhookEvent
     for delivery in deliveries:
         transaction.on_commit(partial(enqueue, delivery.pk), robust=True)
     return event
+
+
+_read_once = threading.local()
+
+
+@contextmanager
+def subscriptions_read_once():
+    """Within this block, ``publish`` reads the active subscriptions from the database
+    once, not once per event: for one service call that publishes several events (an
+    intake publishes order.created and order.confirmed), during which nobody edits a
+    subscription. Nested blocks share the outer one's read."""
+    if getattr(_read_once, "active", False):
+        yield
+        return
+    _read_once.active, _read_once.subscriptions = True, None
+    try:
+        yield
+    finally:
+        _read_once.active, _read_once.subscriptions = False, None
+
+
+def _active_subscriptions() -> list[WebhookSubscription]:
+    if not getattr(_read_once, "active", False):
+        return list(WebhookSubscription.objects.filter(active=True))
+    if _read_once.subscriptions is None:
+        _read_once.subscriptions = list(WebhookSubscription.objects.filter(active=True))
+    return _read_once.subscriptions
 
 
 def enqueue(delivery_id: int) -> None:

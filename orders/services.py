@@ -22,7 +22,7 @@ from django.utils import timezone
 from inventory.models import Product
 from oms import webhooks
 from oms.actors import actor_name
-from oms.db import prime_related, primed
+from oms.db import insert_unless_duplicate, prime_related, primed
 from oms.exceptions import InvalidTransition
 from oms.money import quantize_money
 from oms.numbering import next_number
@@ -305,12 +305,9 @@ def _save_new_order(order: Order, parsed, *, actor, prime: bool) -> bool:
     """The writes of ``order_place``: the order, its lines and its ``placed`` event.
     False, with the order not saved, when a concurrent placement of the same
     (channel, external_id) won the unique index."""
-    try:
-        with transaction.atomic():
-            order.save(force_insert=True)
-    except IntegrityError:
-        if order.external_id is None:
-            raise
+    if not insert_unless_duplicate(order):
+        if order.external_id is None:  # a number or tracking token taken: not a replay
+            raise IntegrityError(f"Order {order.number} collides with an existing order")
         return False
 
     order_lines = OrderLine.objects.bulk_create(
