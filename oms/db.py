@@ -5,7 +5,7 @@ import logging
 import random
 import time
 
-from django.db import OperationalError, connection, router, transaction
+from django.db import IntegrityError, OperationalError, connection, router, transaction
 from django.db.models import sql
 from django.db.models.constants import OnConflict
 
@@ -81,12 +81,22 @@ def insert_unless_duplicate(obj) -> bool:
     exists (``ON CONFLICT DO NOTHING``, SQLite ``INSERT OR IGNORE``). True: written,
     with its primary key (and database-returned fields) set; False: nothing written.
 
-    One statement where ``save()`` in a savepoint takes three (SAVEPOINT, INSERT,
-    RELEASE), and the caller's transaction stays usable either way. Like ``save()``, the
-    fields' ``pre_save`` (auto_now...) runs; unlike it, no model signals are sent."""
+    PostgreSQL: one statement where ``save()`` in a savepoint takes three (SAVEPOINT,
+    INSERT, RELEASE), and the caller's transaction stays usable either way; any other
+    violation (NOT NULL, CHECK) raises. Like ``save()``, the fields' ``pre_save``
+    (auto_now...) runs; unlike it, no model signals are sent. Other databases: ``save()``
+    in a savepoint (SQLite's INSERT OR IGNORE would also skip a NOT NULL violation)."""
     model = type(obj)
     meta = model._meta
     using = router.db_for_write(model, instance=obj)
+    db = transaction.get_connection(using)
+    if db.vendor != "postgresql":
+        try:
+            with transaction.atomic(using=using):
+                obj.save(force_insert=True, using=using)
+        except IntegrityError:
+            return False
+        return True
     fields = [
         f
         for f in meta.local_concrete_fields
@@ -97,7 +107,6 @@ def insert_unless_duplicate(obj) -> bool:
     compiler = query.get_compiler(using=using)
     compiler.returning_fields = meta.db_returning_fields
     [(statement, params)] = compiler.as_sql()
-    db = transaction.get_connection(using)
     with db.cursor() as cursor:
         cursor.execute(statement, params)
         row = cursor.fetchone()
@@ -106,7 +115,7 @@ def insert_unless_duplicate(obj) -> bool:
     for field, value in zip(meta.db_returning_fields, row, strict=True):
         column = field.get_col(meta.db_table)
         for convert in db.ops.get_db_converters(column) + column.get_db_converters(db):
-            value = convert(value, column, db)  # as a query would (SQLite booleans...)
+            value = convert(value, column, db)  # as a query would
         setattr(obj, field.attname, value)
     obj._state.adding = False
     obj._state.db = using

@@ -60,3 +60,42 @@ def test_token_endpoint_and_drf_create_token_command(db, capsys):
         "/api/v1/auth/token/", {"username": "svc", "password": "pw-123456"}, format="json"
     )
     assert r.status_code == 200 and r.data["token"]
+
+
+def test_token_header_authenticates_with_roles_in_one_query(db):
+    """``Authorization: Token <key>`` (oms.authentication): a good key with a role
+    passes, reading the roles once (on PostgreSQL with the token and user); a wrong key
+    or an inactive user's key is a 401 and a user without a role a 403."""
+    from django.contrib.auth.models import Group, User
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    integration = User.objects.create_user("shop", password="pw-123456")
+    integration.groups.add(Group.objects.get(name="integration"))
+    norole = User.objects.create_user("norole", password="pw-123456")
+    inactive = User.objects.create_user("gone", password="pw-123456", is_active=False)
+    inactive.groups.add(Group.objects.get(name="integration"))
+    keys = {u.username: Token.objects.create(user=u).key for u in (integration, norole, inactive)}
+
+    def get(key):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get("/api/v1/channels/")
+        return response, [q["sql"] for q in ctx.captured_queries]
+
+    response, queries = get(keys["shop"])
+    assert response.status_code == 200 and {c["code"] for c in response.data["results"]} >= {
+        "api",
+        "web",
+        "csv",
+    }
+    role_reads = [q for q in queries if "auth_user_groups" in q]
+    together = connection.vendor == "postgresql"  # elsewhere DRF's query, roles after it
+    assert len(role_reads) == 1 and ("authtoken_token" in role_reads[0]) == together, queries
+    response, _ = get("0" * 40)
+    assert response.status_code == 401 and "Invalid token" in str(response.data["detail"])
+    assert get(keys["gone"])[0].status_code == 401
+    assert get(keys["norole"])[0].status_code == 403
