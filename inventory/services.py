@@ -86,13 +86,12 @@ def _offer_to_backorders(product_ids: set[int]) -> None:
     )
 
 
-def _update_levels(deltas: list[tuple[int, int, int]]) -> None:
+def _update_levels(deltas: list[tuple[int, int, int]], now) -> None:
     """Add (level id, on_hand delta, reserved delta) to already locked levels: one
     statement on PostgreSQL however many levels, one per level elsewhere."""
     if not deltas:
         return
-    now = timezone.now()
-    if connection.vendor == "postgresql" and len(deltas) > 1:
+    if connection.vendor == "postgresql":
         values = ", ".join(["(%s::bigint, %s::integer, %s::integer)"] * len(deltas))
         with connection.cursor() as cursor:
             cursor.execute(
@@ -108,6 +107,51 @@ def _update_levels(deltas: list[tuple[int, int, int]]) -> None:
             reserved=F("reserved") + d_reserved,
             updated_at=now,
         )
+
+
+# Up to this many ledger rows, a stock change updates its levels and writes its ledger
+# in one statement (9 parameters a row, well under PostgreSQL's 65,535).
+MERGED_LEDGER_ROWS = 1000
+_MOVEMENT_COLUMNS = (
+    "product_id",
+    "warehouse_id",
+    "kind",
+    "on_hand_delta",
+    "reserved_delta",
+    "reference",
+    "note",
+    "actor",
+    "created_at",
+)
+
+
+def _update_levels_and_write_ledger(
+    deltas: list[tuple[int, int, int]], movements: list[StockMovement], now
+) -> None:
+    """PostgreSQL: add (level id, on_hand delta, reserved delta) to already locked levels
+    and insert their ledger rows in one statement, however many levels and rows (a
+    data-modifying CTE runs whether or not the INSERT reads it). Sets the movements'
+    primary keys, as bulk_create would."""
+    level_rows = ", ".join(["(%s::bigint, %s::integer, %s::integer)"] * len(deltas))
+    columns = ", ".join(_MOVEMENT_COLUMNS)
+    ledger_rows = ", ".join([f"({', '.join(['%s'] * len(_MOVEMENT_COLUMNS))})"] * len(movements))
+    params = [now, *(x for delta in deltas for x in delta)]
+    for m in movements:
+        params.extend(getattr(m, column) for column in _MOVEMENT_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH levels AS (UPDATE inventory_stocklevel AS s SET "
+            "on_hand = s.on_hand + v.d_on_hand, reserved = s.reserved + v.d_reserved, "
+            f"updated_at = %s FROM (VALUES {level_rows}) AS v(id, d_on_hand, d_reserved) "
+            f"WHERE s.id = v.id) INSERT INTO inventory_stockmovement ({columns}) "
+            f"VALUES {ledger_rows} RETURNING id",
+            params,
+        )
+        ids = [pk for (pk,) in cursor.fetchall()]
+    for movement, pk in zip(movements, ids, strict=True):
+        movement.pk = pk
+        movement._state.adding = False
+        movement._state.db = connection.alias
 
 
 def stock_apply(
@@ -177,28 +221,32 @@ def _stock_apply(*, changes, actor, levels, create_missing) -> list[StockMovemen
         for key, (d_on_hand, d_reserved) in totals.items()
         if d_on_hand or d_reserved
     ]
-    _update_levels(sorted(deltas))
+    now = timezone.now()
+    name = actor_name(actor)
+    movements = [
+        StockMovement(
+            product_id=c.product_id,
+            warehouse_id=c.warehouse_id,
+            kind=c.kind,
+            on_hand_delta=c.on_hand_delta,
+            reserved_delta=c.reserved_delta,
+            reference=c.reference[:64],
+            note=c.note[:255],
+            actor=name,
+            created_at=now,
+        )
+        for c in changes
+        if c.on_hand_delta or c.reserved_delta
+    ]
+    if connection.vendor == "postgresql" and deltas and len(movements) <= MERGED_LEDGER_ROWS:
+        _update_levels_and_write_ledger(sorted(deltas), movements, now)
+    else:
+        _update_levels(sorted(deltas), now)
+        movements = StockMovement.objects.bulk_create(movements)
     for key, (d_on_hand, d_reserved) in totals.items():
         levels[key].on_hand += d_on_hand
         levels[key].reserved += d_reserved
 
-    name = actor_name(actor)
-    movements = StockMovement.objects.bulk_create(
-        [
-            StockMovement(
-                product_id=c.product_id,
-                warehouse_id=c.warehouse_id,
-                kind=c.kind,
-                on_hand_delta=c.on_hand_delta,
-                reserved_delta=c.reserved_delta,
-                reference=c.reference[:64],
-                note=c.note[:255],
-                actor=name,
-            )
-            for c in changes
-            if c.on_hand_delta or c.reserved_delta
-        ]
-    )
     arrived = {
         c.product_id
         for c in changes

@@ -390,3 +390,36 @@ def test_database_constraint_is_the_last_line_of_defence(product, wh):
         StockLevel.objects.filter(product=product, warehouse=wh).update(reserved=6)
 
     assert f.quantities(product, wh) == (5, 0)
+
+
+@pytest.mark.parametrize("merged_rows", [1000, 1])  # one statement / the fallback past it
+def test_stock_apply_updates_levels_and_writes_the_ledger_on_both_paths(
+    product, wh, other_wh, monkeypatch, merged_rows
+):
+    """Several changes on two levels, one netting to zero: the levels move by their sums,
+    every non-zero change gets its movement (returned with its primary key) and the
+    ledger check stays clean, whether the changes fit one statement or not."""
+    from inventory import services
+    from inventory.selectors import stock_ledger_mismatches
+    from inventory.services import StockChange, stock_apply
+
+    monkeypatch.setattr(services, "MERGED_LEDGER_ROWS", merged_rows)
+    stock_receive(product=product, warehouse=wh, quantity=10)
+    stock_receive(product=product, warehouse=other_wh, quantity=4)
+    changes = [
+        StockChange(product.pk, wh.pk, Kind.RESERVE, 0, 3, "SH-1", ""),
+        StockChange(product.pk, wh.pk, Kind.RESERVE, 0, 2, "SH-2", ""),
+        StockChange(product.pk, other_wh.pk, Kind.ADJUSTMENT, -1, 0, "", "broken"),
+        StockChange(product.pk, other_wh.pk, Kind.ADJUSTMENT, 1, 0, "", "found"),
+        StockChange(product.pk, other_wh.pk, Kind.RESERVE, 0, 0, "", "nothing"),
+    ]
+    movements = stock_apply(changes=changes, actor="tester")
+
+    assert [m.pk is not None and not m._state.adding for m in movements] == [True] * 4
+    stored = list(StockMovement.objects.filter(actor="tester").order_by("pk"))
+    assert [(m.pk, m.kind, m.on_hand_delta, m.reserved_delta, m.reference) for m in movements] == [
+        (m.pk, m.kind, m.on_hand_delta, m.reserved_delta, m.reference) for m in stored
+    ]
+    levels = {lv.warehouse_id: (lv.on_hand, lv.reserved) for lv in StockLevel.objects.all()}
+    assert levels == {wh.pk: (10, 5), other_wh.pk: (4, 0)}
+    assert stock_ledger_mismatches() == []
