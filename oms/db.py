@@ -6,8 +6,6 @@ import random
 import time
 
 from django.db import IntegrityError, OperationalError, connection, router, transaction
-from django.db.models import sql
-from django.db.models.constants import OnConflict
 
 log = logging.getLogger(__name__)
 
@@ -78,45 +76,127 @@ def forget_primed(instance, *names: str) -> None:
 
 def insert_unless_duplicate(obj) -> bool:
     """INSERT the new model instance ``obj`` unless a row with one of its unique values
-    exists (``ON CONFLICT DO NOTHING``, SQLite ``INSERT OR IGNORE``). True: written,
-    with its primary key (and database-returned fields) set; False: nothing written.
+    exists. True: written, with its primary key (and database-returned fields) set;
+    False: nothing written.
 
-    PostgreSQL: one statement where ``save()`` in a savepoint takes three (SAVEPOINT,
-    INSERT, RELEASE), and the caller's transaction stays usable either way; any other
-    violation (NOT NULL, CHECK) raises. Like ``save()``, the fields' ``pre_save``
-    (auto_now...) runs; unlike it, no model signals are sent. Other databases: ``save()``
-    in a savepoint (SQLite's INSERT OR IGNORE would also skip a NOT NULL violation)."""
-    model = type(obj)
-    meta = model._meta
-    using = router.db_for_write(model, instance=obj)
+    PostgreSQL: one ``INSERT ... ON CONFLICT DO NOTHING`` where ``save()`` in a
+    savepoint takes three statements (SAVEPOINT, INSERT, RELEASE), and the caller's
+    transaction stays usable either way; any other violation (NOT NULL, CHECK) raises.
+    As ``insert_new``: the fields' ``pre_save`` (auto_now...) runs, no model signals are
+    sent. Other databases: ``save()`` in a savepoint (SQLite's INSERT OR IGNORE would
+    also skip a NOT NULL violation)."""
+    using = router.db_for_write(type(obj), instance=obj)
     db = transaction.get_connection(using)
-    if db.vendor != "postgresql":
+    if db.vendor != "postgresql" or obj.pk is not None:
         try:
             with transaction.atomic(using=using):
                 obj.save(force_insert=True, using=using)
         except IntegrityError:
             return False
         return True
-    fields = [
-        f
-        for f in meta.local_concrete_fields
-        if not f.generated and not (f is meta.auto_field and obj.pk is None)
-    ]
-    query = sql.InsertQuery(model, on_conflict=OnConflict.IGNORE)
-    query.insert_values(fields, [obj])
-    compiler = query.get_compiler(using=using)
-    compiler.returning_fields = meta.db_returning_fields
-    [(statement, params)] = compiler.as_sql()
+    return bool(_insert([obj], db, ignore_conflicts=True))
+
+
+def insert_new(objs: list) -> list:
+    """INSERT new instances of one model, as ``bulk_create`` does: primary keys (and
+    other database-returned fields) set, ``pre_save`` run (auto_now...), no signals.
+
+    PostgreSQL: one ``INSERT ... VALUES ... RETURNING`` written once per model, not
+    compiled per call: the ORM's compilation of a bulk_create took most of the time of
+    writing an order's few lines, events or shipments. Elsewhere, and for instances with
+    their primary key already set or more rows than one statement's parameters allow:
+    bulk_create."""
+    if not objs:
+        return objs
+    model = type(objs[0])
+    using = router.db_for_write(model, instance=objs[0])
+    db = transaction.get_connection(using)
+    _, _, fields, _ = _insert_plan(model, db.alias)
+    if (
+        db.vendor != "postgresql"
+        or any(obj.pk is not None for obj in objs)
+        or len(objs) * len(fields) > 30_000
+    ):
+        return model.objects.using(using).bulk_create(objs)
+    _insert(objs, db, ignore_conflicts=False)
+    return objs
+
+
+@functools.cache
+def _insert_plan(model, alias: str):
+    """(INSERT head, one row's placeholders, fields written, fields returned) of a model."""
+    db = transaction.get_connection(alias)
+    meta = model._meta
+    quote = db.ops.quote_name
+    fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
+    head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)})"
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    return head, row, fields, list(meta.db_returning_fields)
+
+
+def _insert(objs: list, db, *, ignore_conflicts: bool) -> list:
+    """PostgreSQL: write ``objs`` (new, no primary key) in one statement; returns those
+    written (all of them, or those without a conflict)."""
+    model = type(objs[0])
+    meta = model._meta
+    head, row, fields, returning = _insert_plan(model, db.alias)
+    params = []
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="insert")
+        params.extend(f.get_db_prep_save(f.pre_save(obj, True), connection=db) for f in fields)
+    quote = db.ops.quote_name
+    statement = (
+        f"{head} VALUES {', '.join([row] * len(objs))}"
+        + (" ON CONFLICT DO NOTHING" if ignore_conflicts else "")
+        + f" RETURNING {', '.join(quote(f.column) for f in returning)}"
+    )
     with db.cursor() as cursor:
         cursor.execute(statement, params)
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    for field, value in zip(meta.db_returning_fields, row, strict=True):
-        column = field.get_col(meta.db_table)
-        for convert in db.ops.get_db_converters(column) + column.get_db_converters(db):
-            value = convert(value, column, db)  # as a query would
-        setattr(obj, field.attname, value)
-    obj._state.adding = False
-    obj._state.db = using
-    return True
+        rows = cursor.fetchall()
+    if ignore_conflicts:
+        if not rows:
+            return []
+        assert len(objs) == 1, "with ignore_conflicts, one object at a time"
+    columns = [f.get_col(meta.db_table) for f in returning]
+    converters = [
+        db.ops.get_db_converters(column) + column.get_db_converters(db) for column in columns
+    ]
+    for obj, values in zip(objs, rows, strict=True):
+        returned = zip(returning, columns, converters, values, strict=True)
+        for field, column, convert_all, value in returned:
+            for convert in convert_all:
+                value = convert(value, column, db)  # as a query would
+            setattr(obj, field.attname, value)
+        obj._state.adding = False
+        obj._state.db = db.alias
+    return objs
+
+
+def update_column(objs: list, name: str) -> None:
+    """Write one field of already saved instances of one model, as
+    ``bulk_update(objs, [name])`` does. PostgreSQL: ``UPDATE ... FROM (VALUES ...)``,
+    one statement with a parameter per value (bulk_update builds and compiles a CASE
+    expression of every row)."""
+    if not objs:
+        return
+    model = type(objs[0])
+    using = router.db_for_write(model, instance=objs[0])
+    db = transaction.get_connection(using)
+    if db.vendor != "postgresql" or len(objs) > 10_000:
+        model.objects.using(using).bulk_update(objs, [name])
+        return
+    meta = model._meta
+    field = meta.get_field(name)
+    quote = db.ops.quote_name
+    pk_type, value_type = meta.pk.rel_db_type(db), field.db_type(db)
+    rows = ", ".join([f"(%s::{pk_type}, %s::{value_type})"] * len(objs))
+    params = []
+    for obj in objs:
+        params.append(obj.pk)
+        params.append(field.get_db_prep_save(getattr(obj, field.attname), connection=db))
+    with db.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(meta.db_table)} AS t SET {quote(field.column)} = v.value "
+            f"FROM (VALUES {rows}) AS v(pk, value) WHERE t.{quote(meta.pk.column)} = v.pk",
+            params,
+        )

@@ -22,7 +22,7 @@ from django.utils import timezone
 from inventory.models import Product
 from oms import webhooks
 from oms.actors import actor_name
-from oms.db import insert_unless_duplicate, prime_related, primed
+from oms.db import insert_new, insert_unless_duplicate, prime_related, primed, update_column
 from oms.exceptions import InvalidTransition
 from oms.money import quantize_money
 from oms.numbering import next_number
@@ -78,7 +78,7 @@ def order_add_events(*, order: Order, events: Sequence[OrderEvent]) -> list[Orde
     if pending is not None:
         pending.extend(events)
     else:
-        events = OrderEvent.objects.bulk_create(events)
+        events = insert_new(list(events))
     timeline = primed(order, "events")
     if timeline is not None:  # keep an order's primed timeline complete
         timeline.extend(events)
@@ -90,7 +90,7 @@ def order_flush_events(order: Order) -> None:
     the order they happened) and stop holding them back."""
     pending = order.__dict__.pop("_oms_pending_events", None)
     if pending:
-        OrderEvent.objects.bulk_create(pending)
+        insert_new(pending)
 
 
 def order_lock(order: Order) -> Order:
@@ -310,7 +310,7 @@ def _save_new_order(order: Order, parsed, *, actor, prime: bool) -> bool:
             raise IntegrityError(f"Order {order.number} collides with an existing order")
         return False
 
-    order_lines = OrderLine.objects.bulk_create(
+    order_lines = insert_new(
         [
             OrderLine(
                 order=order,
@@ -465,7 +465,7 @@ def order_cancel(*, order: Order, reason: str, actor=None) -> Order:
     _transition(order, Status.CANCELLED, "cancel", extra_fields=["cancel_reason"])
     for line in lines:
         line.quantity_cancelled = line.quantity
-    OrderLine.objects.bulk_update(lines, ["quantity_cancelled"])
+    update_column(lines, "quantity_cancelled")
     order_sync_progress(order=order, lines=lines)
     if order.financial_status == Order.FinancialStatus.AUTHORIZED:
         order_set_financial_status(

@@ -26,7 +26,7 @@ from fulfillment.routing import (
 from inventory.models import StockLevel, StockMovement, Warehouse
 from inventory.services import StockChange, stock_apply, stock_lock_levels
 from oms.actors import actor_name
-from oms.db import primed, retry_on_conflict
+from oms.db import insert_new, primed, retry_on_conflict, update_column
 from oms.numbering import next_numbers
 from orders import services as order_services
 from orders.models import Order, OrderEvent, OrderLine, RoutingStrategy
@@ -212,7 +212,7 @@ def _apply_plan(*, order: Order, plan: Plan, levels: dict, actor) -> list[Shipme
         by_warehouse[warehouse.pk].append((need, qty))
 
     points = plan.warehouses
-    shipments = Shipment.objects.bulk_create(
+    shipments = insert_new(
         [
             Shipment(number=number, order=order, warehouse=warehouse)
             for number, warehouse in zip(next_numbers("shipment", len(points)), points, strict=True)
@@ -244,8 +244,8 @@ def _apply_plan(*, order: Order, plan: Plan, levels: dict, actor) -> list[Shipme
             )
     if changes:
         stock_apply(changes=changes, actor=actor, levels=levels)
-        ShipmentLine.objects.bulk_create(shipment_lines)
-        OrderLine.objects.bulk_update(list(touched.values()), ["quantity_allocated"])
+        insert_new(shipment_lines)
+        update_column(list(touched.values()), "quantity_allocated")
     return shipments
 
 

@@ -67,3 +67,52 @@ def test_subscriptions_are_read_once_inside_the_block_and_every_time_outside():
     assert reads(two_events) == 2
     assert reads(in_block) == 1
     assert reads(two_events) == 2  # the block's read is gone with the block
+
+
+def test_insert_new_and_update_column_write_what_bulk_create_and_bulk_update_would():
+    """insert_new: pks, auto_now_add and JSON written as bulk_create writes them;
+    update_column: one field of saved rows, as bulk_update(objs, [name])."""
+    from decimal import Decimal
+
+    from inventory.models import Product
+    from oms.db import insert_new, update_column
+    from orders.models import OrderEvent, OrderLine
+
+    channel = Channel.objects.create(code="shop", name="Shop")
+    order = Order(number="SO-T", channel=channel, currency="BRL", placed_at=timezone.now())
+    assert insert_unless_duplicate(order)
+    product = Product.objects.create(sku="P-1", name="Thing", price="3.50")
+    lines = insert_new(
+        [
+            OrderLine(
+                order=order,
+                product=product,
+                sku="P-1",
+                name="Thing",
+                quantity=q,
+                unit_price=Decimal("3.5"),
+            )
+            for q in (1, 2, 3)
+        ]
+    )
+    events = insert_new(
+        [OrderEvent(order=order, kind="placed", message="m", data={"a": [1, "é"]}, actor="t")]
+    )
+    assert all(ln.pk and not ln._state.adding for ln in lines) and events[0].created_at
+    stored = {ln.pk: ln for ln in OrderLine.objects.filter(order=order)}
+    assert sorted(stored) == [ln.pk for ln in lines]
+    assert [(stored[ln.pk].quantity, stored[ln.pk].unit_price) for ln in lines] == [
+        (1, Decimal("3.50")),
+        (2, Decimal("3.50")),
+        (3, Decimal("3.50")),
+    ]
+    event = OrderEvent.objects.get(pk=events[0].pk)
+    assert (event.data, event.created_at) == ({"a": [1, "é"]}, events[0].created_at)
+
+    for ln in lines:
+        ln.quantity_allocated = ln.quantity - 1
+    update_column(lines, "quantity_allocated")
+    assert dict(OrderLine.objects.values_list("pk", "quantity_allocated")) == {
+        ln.pk: ln.quantity - 1 for ln in lines
+    }
+    assert insert_new([]) == []
