@@ -116,3 +116,15 @@ def test_insert_new_and_update_column_write_what_bulk_create_and_bulk_update_wou
         ln.pk: ln.quantity - 1 for ln in lines
     }
     assert insert_new([]) == []
+
+
+@postgres_only
+def test_the_customer_lookup_of_placement_can_use_an_index():
+    """customer_upsert finds the customer by e-mail case-insensitively; the expression
+    index on UPPER(email) must match what iexact compiles to, or every placement scans
+    every customer."""
+    Customer.objects.create(email="ana@example.com")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table: force the choice
+    plan = Customer.objects.filter(email__iexact="ANA@example.com").order_by("pk").explain()
+    assert "customer_email_upper_idx" in plan, plan
