@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from functools import partial
 
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from inventory.exceptions import InsufficientStock, StockError
 from inventory.models import Product, StockLevel, StockMovement, Warehouse
 from oms.actors import actor_name
+from oms.db import fetch
 
 Kind = StockMovement.Kind
 # Movements that make stock available; backordered lines get a chance at it.
@@ -54,14 +55,22 @@ def stock_lock_levels(*, pairs: Iterable[tuple[int, int]] = (), product_ids: Ite
     product_ids = set(product_ids)
     if not pairs and not product_ids:
         return {}
-    condition = Q(product_id__in=product_ids) if product_ids else Q()
-    for product_id, warehouse_id in pairs:
-        condition |= Q(product_id=product_id, warehouse_id=warehouse_id)
-    levels = (
-        StockLevel.objects.select_for_update(of=("self",))
-        .select_related("product", "warehouse")
-        .filter(condition)
-        .order_by("pk")
+    clauses, params = [], []
+    if product_ids:
+        clauses.append(f"t0.product_id IN ({', '.join(['%s'] * len(product_ids))})")
+        params.extend(sorted(product_ids))
+    for pair in sorted(pairs):
+        clauses.append("(t0.product_id = %s AND t0.warehouse_id = %s)")
+        params.extend(pair)
+    # A hand-written WHERE (oms.db.fetch): on every allocation and stock change,
+    # compiling this query with the ORM cost more than running it.
+    levels = fetch(
+        StockLevel,
+        " OR ".join(clauses),
+        params,
+        related=("product", "warehouse"),
+        order_by="t0.id",
+        for_update=True,
     )
     return {(lv.product_id, lv.warehouse_id): lv for lv in levels}
 

@@ -22,7 +22,14 @@ from django.utils import timezone
 from inventory.models import Product
 from oms import webhooks
 from oms.actors import actor_name
-from oms.db import insert_new, insert_unless_duplicate, prime_related, primed, update_column
+from oms.db import (
+    fetch,
+    insert_new,
+    insert_unless_duplicate,
+    prime_related,
+    primed,
+    update_column,
+)
 from oms.exceptions import InvalidTransition
 from oms.money import quantize_money
 from oms.numbering import next_number
@@ -152,7 +159,9 @@ def intake_fingerprint(
 def customer_upsert(*, email: str, name: str = "", phone: str = "") -> Customer:
     """Find the customer by e-mail (case-insensitive) or create it; fills a missing name."""
     email = email.strip().lower()
-    customer = Customer.objects.filter(email__iexact=email).order_by("pk").first()
+    # UPPER(email) as email__iexact compiles it, served by customer_email_upper_idx
+    found = fetch(Customer, "UPPER(t0.email) = UPPER(%s)", [email], order_by="t0.id", limit=1)
+    customer = found[0] if found else None
     if customer is None:
         try:
             with transaction.atomic():
@@ -256,9 +265,11 @@ def order_place(
         tax_total=tax_total,
     )
     if external_id is not None:
-        existing = Order.objects.filter(channel=channel, external_id=external_id).first()
-        if existing is not None:
-            return _replay(existing, fingerprint), False
+        existing = fetch(
+            Order, "t0.channel_id = %s AND t0.external_id = %s", [channel.pk, external_id]
+        )
+        if existing:
+            return _replay(existing[0], fingerprint), False
 
     subtotal = quantize_money(sum((u * q for _, q, u in parsed), Decimal("0")))
     total = quantize_money(subtotal + shipping_total + tax_total)
