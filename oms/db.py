@@ -6,7 +6,14 @@ import random
 import time
 from collections.abc import Sequence
 
-from django.db import IntegrityError, OperationalError, connection, router, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    OperationalError,
+    connection,
+    router,
+    transaction,
+)
 
 log = logging.getLogger(__name__)
 
@@ -280,3 +287,33 @@ def _select_plan(model, related: tuple[str, ...], alias: str):
     table = quote(model._meta.db_table)
     head = f"SELECT {', '.join(select)} FROM {table} t0 {' '.join(joins)}".rstrip()
     return head, layout
+
+
+def save_fields(obj, fields: Sequence[str]) -> None:
+    """``obj.save(update_fields=fields)`` for a saved instance: the fields' ``pre_save``
+    runs (auto_now), a missing row raises DatabaseError as save() does; no model
+    signals. PostgreSQL: an UPDATE written once per (model, fields), not compiled per
+    call (order status moves on every intake). Elsewhere: save()."""
+    model = type(obj)
+    db = transaction.get_connection(router.db_for_write(model, instance=obj))
+    if db.vendor != "postgresql":
+        obj.save(update_fields=fields)
+        return
+    statement, targets = _update_plan(model, tuple(fields), db.alias)
+    params = [f.get_db_prep_save(f.pre_save(obj, False), connection=db) for f in targets]
+    with db.cursor() as cursor:
+        cursor.execute(statement, [*params, obj.pk])
+        if cursor.rowcount != 1:
+            raise DatabaseError(f"{model.__name__} {obj.pk}: no row to update")
+
+
+@functools.cache
+def _update_plan(model, fields: tuple[str, ...], alias: str):
+    quote = transaction.get_connection(alias).ops.quote_name
+    meta = model._meta
+    targets = [meta.get_field(name) for name in dict.fromkeys(fields)]
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in targets)
+    statement = (
+        f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"
+    )
+    return statement, targets

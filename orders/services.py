@@ -28,6 +28,7 @@ from oms.db import (
     insert_unless_duplicate,
     prime_related,
     primed,
+    save_fields,
     update_column,
 )
 from oms.exceptions import InvalidTransition
@@ -114,7 +115,7 @@ def _transition(order: Order, new_status: str, move: str, *, extra_fields=()) ->
             entity="Order", number=order.number, current=order.status, move=move
         )
     order.status = new_status
-    order.save(update_fields=["status", "updated_at", *extra_fields])
+    save_fields(order, ["status", "updated_at", *extra_fields])
 
 
 def add_business_days(start: datetime, days: int) -> datetime:
@@ -528,7 +529,7 @@ def order_sync_progress(
         order.fulfillment_status = fulfillment
         changed.append("fulfillment_status")
     if changed:
-        order.save(update_fields=[*changed, "updated_at"])
+        save_fields(order, [*changed, "updated_at"])
     if fulfillment == F.FULFILLED and order.status == Status.CONFIRMED:
         _transition(order, Status.SHIPPED, "mark shipped")
         order_add_event(

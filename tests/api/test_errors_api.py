@@ -24,6 +24,9 @@ def lines(**kw):
 BAD_ORDERS = [
     ("unknown sku", {"lines": [{"sku": "NOPE", "quantity": 1}]}, "lines", "Unknown SKU"),
     ("unknown channel", {"channel": "ebay"}, "channel", "does not exist"),
+    ("numeric channel", {"channel": 12}, "channel", "does not exist"),
+    ("channel not a code", {"channel": ["web"]}, "channel", "invalid value"),
+    ("boolean channel", {"channel": True}, "channel", "invalid value"),
     ("zero quantity", {"lines": lines(quantity=0)}, "lines", "greater than or equal to 1"),
     ("negative quantity", {"lines": lines(quantity=-3)}, "lines", "greater than or equal to 1"),
     ("absurd quantity", {"lines": lines(quantity=10**9)}, "lines", "less than or equal to"),

@@ -134,3 +134,23 @@ def test_the_customer_lookup_of_placement_can_use_an_index():
         cursor.execute(f"EXPLAIN {lookup}")
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "customer_email_upper_idx" in plan, plan
+
+
+def test_save_fields_updates_only_the_named_fields_and_refuses_a_missing_row():
+    from django.db import DatabaseError
+
+    from oms.db import save_fields
+
+    channel = Channel.objects.create(code="shop", name="Shop")
+    order = Order(number="SO-S", channel=channel, currency="BRL", placed_at=timezone.now())
+    assert insert_unless_duplicate(order)
+    before = order.updated_at
+    Order.objects.filter(pk=order.pk).update(notes="kept")  # changed behind our back
+    order.status, order.notes = "confirmed", "not written"
+    save_fields(order, ["status", "updated_at"])
+    stored = Order.objects.get(pk=order.pk)
+    assert (stored.status, stored.notes) == ("confirmed", "kept")
+    assert stored.updated_at == order.updated_at and order.updated_at >= before  # auto_now
+    ghost = Order(pk=order.pk + 1000, number="SO-GHOST", channel=channel, currency="BRL")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        save_fields(ghost, ["status"])
