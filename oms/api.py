@@ -2,6 +2,7 @@
 
 import copy
 import functools
+import threading
 from datetime import UTC
 
 import django_filters
@@ -89,12 +90,35 @@ def exception_handler(exc, context):
     return response
 
 
+_per_thread = threading.local()
+
+
+def reusable(serializer_class):
+    """This thread's instance of ``serializer_class``, made without data, instance or
+    context and kept for the thread's later requests.
+
+    A serializer builds its fields (deep copies of the declared ones, nested serializers
+    included) on every instantiation: a field set per request, about a tenth of the CPU
+    time of placing an order. Validating with ``run_validation(data)`` and answering with
+    ``to_representation(obj)`` keep no state on the instance, so one per thread serves
+    them all; only serializers that need no context may be used this way."""
+    instances = _per_thread.__dict__.setdefault("serializers", {})
+    serializer = instances.get(serializer_class)
+    if serializer is None:
+        serializer = instances[serializer_class] = serializer_class()
+    return serializer
+
+
 def validated_data(serializer_class, request) -> dict:
     """Validate ``request.data`` with ``serializer_class``; a 400 with field messages
-    otherwise. The shape check every API action runs before calling its service."""
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+    otherwise (as ``is_valid(raise_exception=True)`` raises them: it runs the same
+    ``run_validation``). The shape check every API action runs before its service."""
+    return reusable(serializer_class).run_validation(request.data)
+
+
+def represent(serializer_class, obj) -> dict:
+    """``serializer_class(obj).data``, from this thread's reusable instance."""
+    return reusable(serializer_class).to_representation(obj)
 
 
 IDEMPOTENCY_HEADER = "HTTP_IDEMPOTENCY_KEY"

@@ -6,7 +6,14 @@ from rest_framework import filters, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from oms.api import ModelSerializer, RolePermission, UTCDateTimeFilter, idempotent, validated_data
+from oms.api import (
+    ModelSerializer,
+    RolePermission,
+    UTCDateTimeFilter,
+    idempotent,
+    represent,
+    validated_data,
+)
 from oms.db import fetch, primed
 from orders import delays, services
 from orders.models import Channel, Order, OrderEvent, OrderLine
@@ -311,7 +318,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     def _respond(self, order, code=status.HTTP_200_OK):
         order = order_detail_queryset().get(pk=order.pk)
-        return Response(OrderSerializer(order).data, status=code)
+        return Response(represent(OrderSerializer, order), status=code)
 
     def _respond_placed(self, order, code=status.HTTP_201_CREATED):
         """The answer to a placement: an order placed (and routed) by this request has its
@@ -320,7 +327,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         read as ``_respond`` does."""
         if any(primed(order, name) is None for name in ("lines", "shipments", "events")):
             return self._respond(order, code)
-        return Response(OrderSerializer(order).data, status=code)
+        return Response(represent(OrderSerializer, order), status=code)
 
     @extend_schema(request=ReasonSerializer, responses={200: OrderSerializer, **ORDER_ERRORS})
     @action(detail=True, methods=["post"])
