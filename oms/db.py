@@ -4,7 +4,9 @@ import functools
 import logging
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import NamedTuple
 
 from django.db import (
     DatabaseError,
@@ -102,7 +104,9 @@ def insert_unless_duplicate(obj) -> bool:
         except IntegrityError:
             return False
         return True
-    return bool(_insert([obj], db, ignore_conflicts=True))
+    written = []
+    _run(db, [_insert_write([obj], db, ignore_conflicts=True, written=written)])
+    return bool(written)
 
 
 def insert_new(objs: list) -> list:
@@ -114,20 +118,94 @@ def insert_new(objs: list) -> list:
     writing an order's few lines, events or shipments. Elsewhere, and for instances with
     their primary key already set or more rows than one statement's parameters allow:
     bulk_create."""
-    if not objs:
-        return objs
-    model = type(objs[0])
-    using = router.db_for_write(model, instance=objs[0])
-    db = transaction.get_connection(using)
-    _, _, fields, _ = _insert_plan(model, db.alias)
-    if (
-        db.vendor != "postgresql"
-        or any(obj.pk is not None for obj in objs)
-        or len(objs) * len(fields) > 30_000
-    ):
-        return model.objects.using(using).bulk_create(objs)
-    _insert(objs, db, ignore_conflicts=False)
+    write_together(insert=[objs])
     return objs
+
+
+def save_fields(obj, fields: Sequence[str]) -> None:
+    """``obj.save(update_fields=fields)`` for a saved instance: the fields' ``pre_save``
+    runs (auto_now), a missing row raises DatabaseError as save() does; no model
+    signals. PostgreSQL: an UPDATE written once per (model, fields), not compiled per
+    call (order status moves on every intake). Elsewhere: save()."""
+    write_together(update=[(obj, fields)])
+
+
+def update_column(objs: list, name: str) -> None:
+    """Write one field of already saved instances of one model, as
+    ``bulk_update(objs, [name])`` does. PostgreSQL: ``UPDATE ... FROM (VALUES ...)``,
+    one statement with a parameter per value (bulk_update builds and compiles a CASE
+    expression of every row)."""
+    write_together(columns=[(objs, name)])
+
+
+def write_together(
+    *,
+    insert: Sequence[list] = (),
+    update: Sequence[tuple] = (),
+    columns: Sequence[tuple[list, str]] = (),
+) -> None:
+    """Several writes as ``insert_new(objs)`` for each list in ``insert``,
+    ``save_fields(obj, fields)`` for each pair in ``update`` and ``update_column(objs,
+    name)`` for each pair in ``columns`` do them: writes that do not depend on each
+    other (on PostgreSQL they run in the order given, elsewhere and past the limits in
+    an order of their own).
+
+    PostgreSQL: all of them in one round trip. Django's psycopg cursor binds parameters
+    on the client, so several statements go to the server in one execute; each
+    statement's rows come back in turn (``nextset``). Elsewhere (and for writes too big
+    for one statement) one ORM call per write."""
+    writes, fallback = [], []
+    db = connection
+    for objs in insert:
+        if objs:
+            db = transaction.get_connection(router.db_for_write(type(objs[0]), instance=objs[0]))
+            write = _insert_write(objs, db) if db.vendor == "postgresql" else None
+            if write:
+                writes.append(write)
+            else:
+                fallback.append(partial(_bulk_create, objs))
+    for obj, fields in update:
+        db = transaction.get_connection(router.db_for_write(type(obj), instance=obj))
+        if db.vendor == "postgresql":
+            writes.append(_update_write(obj, fields, db))
+        else:
+            fallback.append(partial(obj.save, update_fields=fields))
+    for objs, name in columns:
+        if objs:
+            db = transaction.get_connection(router.db_for_write(type(objs[0]), instance=objs[0]))
+            write = _column_write(objs, name, db) if db.vendor == "postgresql" else None
+            if write:
+                writes.append(write)
+            else:
+                fallback.append(partial(type(objs[0]).objects.bulk_update, objs, [name]))
+    if writes:
+        _run(db, writes)
+    for call in fallback:
+        call()
+
+
+def _bulk_create(objs):
+    return type(objs[0]).objects.bulk_create(objs)
+
+
+class _Write(NamedTuple):
+    sql: str
+    params: list
+    returns: bool  # the statement returns rows, handed to ``done``
+    done: Callable[[list], None] | None = None
+    rowcount: int | None = None  # rows it must affect (an UPDATE of one saved row)
+
+
+def _run(db, writes: list[_Write]) -> None:
+    with db.cursor() as cursor:
+        cursor.execute("; ".join(w.sql for w in writes), [p for w in writes for p in w.params])
+        for n, write in enumerate(writes):
+            if n:
+                cursor.nextset()
+            if write.rowcount is not None and cursor.rowcount != write.rowcount:
+                raise DatabaseError(f"{write.sql[:60]}...: {cursor.rowcount} rows, not 1")
+            if write.done is not None:
+                write.done(cursor.fetchall() if write.returns else [])
 
 
 @functools.cache
@@ -139,61 +217,66 @@ def _insert_plan(model, alias: str):
     fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
     head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)})"
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    return head, row, fields, list(meta.db_returning_fields)
+    returning = list(meta.db_returning_fields)
+    tail = f" RETURNING {', '.join(quote(f.column) for f in returning)}"
+    columns = [f.get_col(meta.db_table) for f in returning]
+    converters = [db.ops.get_db_converters(c) + c.get_db_converters(db) for c in columns]
+    return head, row, tail, fields, list(zip(returning, columns, converters, strict=True))
 
 
-def _insert(objs: list, db, *, ignore_conflicts: bool) -> list:
-    """PostgreSQL: write ``objs`` (new, no primary key) in one statement; returns those
-    written (all of them, or those without a conflict)."""
-    model = type(objs[0])
-    meta = model._meta
-    head, row, fields, returning = _insert_plan(model, db.alias)
+def _insert_write(objs: list, db, *, ignore_conflicts=False, written=None) -> _Write | None:
+    """The INSERT of new instances ``objs`` (None when it cannot be one statement: a
+    primary key already set, or too many parameters). ``written`` collects those
+    written (with ``ignore_conflicts``: none if the one object conflicted)."""
+    head, row, tail, fields, returning = _insert_plan(type(objs[0]), db.alias)
+    if any(obj.pk is not None for obj in objs) or len(objs) * len(fields) > 30_000:
+        return None
+    assert not ignore_conflicts or len(objs) == 1, "with ignore_conflicts, one at a time"
     params = []
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="insert")
         params.extend(f.get_db_prep_save(f.pre_save(obj, True), connection=db) for f in fields)
-    quote = db.ops.quote_name
-    statement = (
-        f"{head} VALUES {', '.join([row] * len(objs))}"
-        + (" ON CONFLICT DO NOTHING" if ignore_conflicts else "")
-        + f" RETURNING {', '.join(quote(f.column) for f in returning)}"
-    )
-    with db.cursor() as cursor:
-        cursor.execute(statement, params)
-        rows = cursor.fetchall()
-    if ignore_conflicts:
-        if not rows:
-            return []
-        assert len(objs) == 1, "with ignore_conflicts, one object at a time"
-    columns = [f.get_col(meta.db_table) for f in returning]
-    converters = [
-        db.ops.get_db_converters(column) + column.get_db_converters(db) for column in columns
-    ]
-    for obj, values in zip(objs, rows, strict=True):
-        returned = zip(returning, columns, converters, values, strict=True)
-        for field, column, convert_all, value in returned:
-            for convert in convert_all:
-                value = convert(value, column, db)  # as a query would
-            setattr(obj, field.attname, value)
-        obj._state.adding = False
-        obj._state.db = db.alias
-    return objs
+    conflicts = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+
+    def done(rows):
+        if ignore_conflicts and not rows:
+            return  # it conflicted: nothing written
+        for obj, values in zip(objs, rows, strict=True):
+            for (field, column, converters), value in zip(returning, values, strict=True):
+                for convert in converters:
+                    value = convert(value, column, db)  # as a query would
+                setattr(obj, field.attname, value)
+            obj._state.adding = False
+            obj._state.db = db.alias
+            if written is not None:
+                written.append(obj)
+
+    sql = f"{head} VALUES {', '.join([row] * len(objs))}{conflicts}{tail}"
+    return _Write(sql, params, True, done)
 
 
-def update_column(objs: list, name: str) -> None:
-    """Write one field of already saved instances of one model, as
-    ``bulk_update(objs, [name])`` does. PostgreSQL: ``UPDATE ... FROM (VALUES ...)``,
-    one statement with a parameter per value (bulk_update builds and compiles a CASE
-    expression of every row)."""
-    if not objs:
-        return
-    model = type(objs[0])
-    using = router.db_for_write(model, instance=objs[0])
-    db = transaction.get_connection(using)
-    if db.vendor != "postgresql" or len(objs) > 10_000:
-        model.objects.using(using).bulk_update(objs, [name])
-        return
+@functools.cache
+def _update_plan(model, fields: tuple[str, ...], alias: str):
+    quote = transaction.get_connection(alias).ops.quote_name
     meta = model._meta
+    targets = [meta.get_field(name) for name in dict.fromkeys(fields)]
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in targets)
+    statement = (
+        f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"
+    )
+    return statement, targets
+
+
+def _update_write(obj, fields: Sequence[str], db) -> _Write:
+    statement, targets = _update_plan(type(obj), tuple(fields), db.alias)
+    params = [f.get_db_prep_save(f.pre_save(obj, False), connection=db) for f in targets]
+    return _Write(statement, [*params, obj.pk], False, rowcount=1)
+
+
+def _column_write(objs: list, name: str, db) -> _Write | None:
+    if len(objs) > 10_000:
+        return None
+    meta = type(objs[0])._meta
     field = meta.get_field(name)
     quote = db.ops.quote_name
     pk_type, value_type = meta.pk.rel_db_type(db), field.db_type(db)
@@ -202,12 +285,11 @@ def update_column(objs: list, name: str) -> None:
     for obj in objs:
         params.append(obj.pk)
         params.append(field.get_db_prep_save(getattr(obj, field.attname), connection=db))
-    with db.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {quote(meta.db_table)} AS t SET {quote(field.column)} = v.value "
-            f"FROM (VALUES {rows}) AS v(pk, value) WHERE t.{quote(meta.pk.column)} = v.pk",
-            params,
-        )
+    statement = (
+        f"UPDATE {quote(meta.db_table)} AS t SET {quote(field.column)} = v.value "
+        f"FROM (VALUES {rows}) AS v(pk, value) WHERE t.{quote(meta.pk.column)} = v.pk"
+    )
+    return _Write(statement, params, False)
 
 
 def fetch(
@@ -287,33 +369,3 @@ def _select_plan(model, related: tuple[str, ...], alias: str):
     table = quote(model._meta.db_table)
     head = f"SELECT {', '.join(select)} FROM {table} t0 {' '.join(joins)}".rstrip()
     return head, layout
-
-
-def save_fields(obj, fields: Sequence[str]) -> None:
-    """``obj.save(update_fields=fields)`` for a saved instance: the fields' ``pre_save``
-    runs (auto_now), a missing row raises DatabaseError as save() does; no model
-    signals. PostgreSQL: an UPDATE written once per (model, fields), not compiled per
-    call (order status moves on every intake). Elsewhere: save()."""
-    model = type(obj)
-    db = transaction.get_connection(router.db_for_write(model, instance=obj))
-    if db.vendor != "postgresql":
-        obj.save(update_fields=fields)
-        return
-    statement, targets = _update_plan(model, tuple(fields), db.alias)
-    params = [f.get_db_prep_save(f.pre_save(obj, False), connection=db) for f in targets]
-    with db.cursor() as cursor:
-        cursor.execute(statement, [*params, obj.pk])
-        if cursor.rowcount != 1:
-            raise DatabaseError(f"{model.__name__} {obj.pk}: no row to update")
-
-
-@functools.cache
-def _update_plan(model, fields: tuple[str, ...], alias: str):
-    quote = transaction.get_connection(alias).ops.quote_name
-    meta = model._meta
-    targets = [meta.get_field(name) for name in dict.fromkeys(fields)]
-    assignments = ", ".join(f"{quote(f.column)} = %s" for f in targets)
-    statement = (
-        f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"
-    )
-    return statement, targets

@@ -30,6 +30,7 @@ from oms.db import (
     primed,
     save_fields,
     update_column,
+    write_together,
 )
 from oms.exceptions import InvalidTransition
 from oms.money import quantize_money
@@ -94,11 +95,28 @@ def order_add_events(*, order: Order, events: Sequence[OrderEvent]) -> list[Orde
 
 
 def order_flush_events(order: Order) -> None:
-    """Write the events held back since ``order_place(prime=True)`` (one INSERT, in
-    the order they happened) and stop holding them back."""
+    """Write what was held back since ``order_place(prime=True)``: the events (one
+    INSERT, in the order they happened) and the order's changed fields (status,
+    confirmation, allocation progress: one UPDATE), in one round trip; then stop
+    holding back."""
     pending = order.__dict__.pop("_oms_pending_events", None)
-    if pending:
-        insert_new(pending)
+    fields = order.__dict__.pop("_oms_pending_fields", None)
+    write_together(
+        insert=[pending] if pending else [],
+        update=[(order, sorted(fields))] if fields else [],
+    )
+
+
+def _save_order(order: Order, fields) -> None:
+    """Save these fields of the order, or, while an intake holds its writes back (see
+    ``order_place(prime=True)``), note them for ``order_flush_events``: the order was
+    inserted in this very transaction, which is the only one that can see it, and
+    nothing in between reads its row back."""
+    pending = order.__dict__.get("_oms_pending_fields")
+    if pending is not None:
+        pending.update(fields)
+    else:
+        save_fields(order, fields)
 
 
 def order_lock(order: Order) -> Order:
@@ -115,7 +133,7 @@ def _transition(order: Order, new_status: str, move: str, *, extra_fields=()) ->
             entity="Order", number=order.number, current=order.status, move=move
         )
     order.status = new_status
-    save_fields(order, ["status", "updated_at", *extra_fields])
+    _save_order(order, ["status", "updated_at", *extra_fields])
 
 
 def add_business_days(start: datetime, days: int) -> datetime:
@@ -265,13 +283,6 @@ def order_place(
         shipping_total=shipping_total,
         tax_total=tax_total,
     )
-    if external_id is not None:
-        existing = fetch(
-            Order, "t0.channel_id = %s AND t0.external_id = %s", [channel.pk, external_id]
-        )
-        if existing:
-            return _replay(existing[0], fingerprint), False
-
     subtotal = quantize_money(sum((u * q for _, q, u in parsed), Decimal("0")))
     total = quantize_money(subtotal + shipping_total + tax_total)
     if total > MAX_MONEY:
@@ -306,9 +317,11 @@ def order_place(
         )
         saved = _save_new_order(order, parsed, actor=actor, prime=prime)
     if not saved:
-        # Another transaction placed the same (channel, external_id) first; its row is
-        # committed now (the unique index made us wait for it).
-        existing = Order.objects.get(channel=channel, external_id=external_id)
+        # Placed before (a replay), or by a concurrent transaction that won the unique
+        # index (its row is committed now: the index made us wait for it).
+        [existing] = fetch(
+            Order, "t0.channel_id = %s AND t0.external_id = %s", [channel.pk, external_id]
+        )
         return _replay(existing, fingerprint), False
     return order, True
 
@@ -344,6 +357,7 @@ def _save_new_order(order: Order, parsed, *, actor, prime: bool) -> bool:
         prime_related(order, "events", [])
         prime_related(order, "shipments", [])
         order._oms_pending_events = []
+        order._oms_pending_fields = set()
     order_add_event(
         order=order,
         kind=EventKind.PLACED,
@@ -529,7 +543,7 @@ def order_sync_progress(
         order.fulfillment_status = fulfillment
         changed.append("fulfillment_status")
     if changed:
-        save_fields(order, [*changed, "updated_at"])
+        _save_order(order, [*changed, "updated_at"])
     if fulfillment == F.FULFILLED and order.status == Status.CONFIRMED:
         _transition(order, Status.SHIPPED, "mark shipped")
         order_add_event(

@@ -26,7 +26,7 @@ from fulfillment.routing import (
 from inventory.models import StockLevel, StockMovement, Warehouse
 from inventory.services import StockChange, stock_apply, stock_lock_levels
 from oms.actors import actor_name
-from oms.db import insert_new, primed, retry_on_conflict, update_column
+from oms.db import insert_new, primed, retry_on_conflict, write_together
 from oms.numbering import next_numbers
 from orders import services as order_services
 from orders.models import Order, OrderEvent, OrderLine, RoutingStrategy
@@ -244,8 +244,9 @@ def _apply_plan(*, order: Order, plan: Plan, levels: dict, actor) -> list[Shipme
             )
     if changes:
         stock_apply(changes=changes, actor=actor, levels=levels)
-        insert_new(shipment_lines)
-        update_column(list(touched.values()), "quantity_allocated")
+        write_together(  # one round trip
+            insert=[shipment_lines], columns=[(list(touched.values()), "quantity_allocated")]
+        )
     return shipments
 
 

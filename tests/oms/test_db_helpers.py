@@ -154,3 +154,32 @@ def test_save_fields_updates_only_the_named_fields_and_refuses_a_missing_row():
     ghost = Order(pk=order.pk + 1000, number="SO-GHOST", channel=channel, currency="BRL")
     with pytest.raises(DatabaseError), transaction.atomic():
         save_fields(ghost, ["status"])
+
+
+def test_write_together_inserts_and_updates_in_one_round_trip_on_postgresql():
+    from inventory.models import Product
+    from oms.db import write_together
+    from orders.models import OrderEvent, OrderLine
+
+    channel = Channel.objects.create(code="shop", name="Shop")
+    order = Order(number="SO-W", channel=channel, currency="BRL", placed_at=timezone.now())
+    assert insert_unless_duplicate(order)
+    product = Product.objects.create(sku="P-W", name="W", price="1.00")
+    line = OrderLine(order=order, product=product, sku="P-W", name="W", quantity=4, unit_price=1)
+    write_together(insert=[[line]])
+    events = [OrderEvent(order=order, kind=k, message=k, actor="t") for k in ("a", "b")]
+    order.status, line.quantity_allocated = "confirmed", 3
+    with CaptureQueriesContext(connection) as ctx:
+        write_together(
+            insert=[events, []],
+            update=[(order, ["status", "updated_at"])],
+            columns=[([line], "quantity_allocated")],
+        )
+    assert len(ctx.captured_queries) == (1 if connection.vendor == "postgresql" else 3)
+    assert [e.pk is not None for e in events] == [True, True]
+    assert list(order.events.order_by("pk").values_list("pk", "kind")) == [
+        (events[0].pk, "a"),
+        (events[1].pk, "b"),
+    ]
+    assert Order.objects.get(pk=order.pk).status == "confirmed"
+    assert OrderLine.objects.get(pk=line.pk).quantity_allocated == 3
