@@ -1,4 +1,17 @@
-"""Database helpers shared by the services."""
+"""Database helpers shared by the services.
+
+Besides transactions (``retry_on_conflict``) and in-memory relations (``prime_related``),
+the statements of the hot paths (order intake, routing, stock changes) without the ORM's
+per-call compilation: ``fetch`` (a hand-written WHERE, instances from ``from_db``),
+``insert_new`` / ``insert_unless_duplicate`` (INSERT ... RETURNING), ``save_fields``
+and ``update_column`` (UPDATE), and ``write_together`` (several of those in one round
+trip). Each statement's text is built once per model from its meta; values go through
+the fields' own ``pre_save`` / ``get_db_prep_save`` and converters, so the rows and
+instances are those the ORM would write and read. They send no model signals (the
+services write their audit rows themselves). On other databases (the SQLite demo) the
+writes fall back to the ORM calls they stand for, and ``fetch`` runs its portable SQL.
+Everything else uses the ORM: these are for statements that run on every order.
+"""
 
 import functools
 import logging
