@@ -7,6 +7,7 @@ Cross-app workflows (confirm + allocate, cancel + release) live in
 ``fulfillment.services``, which calls these functions.
 """
 
+import functools
 import hashlib
 import json
 import re
@@ -137,13 +138,20 @@ def _transition(order: Order, new_status: str, move: str, *, extra_fields=()) ->
 
 
 def add_business_days(start: datetime, days: int) -> datetime:
-    current = start
-    added = 0
+    """``start`` moved forward by ``days`` weekdays (Saturdays and Sundays skipped)."""
+    return start + timedelta(days=_calendar_days(start.weekday(), days))
+
+
+@functools.cache
+def _calendar_days(weekday: int, days: int) -> int:
+    """Calendar days from a day of week ``weekday`` to ``days`` weekdays later (computed
+    once per pair: every placement and every imported order asks)."""
+    calendar = added = 0
     while added < days:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
+        calendar += 1
+        if (weekday + calendar) % 7 < 5:
             added += 1
-    return current
+    return calendar
 
 
 def _money(value, field: str) -> Decimal:
@@ -172,7 +180,11 @@ def intake_fingerprint(
         "shipping_total": str(shipping_total),
         "tax_total": str(tax_total),
     }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+    return hashlib.sha256(_FINGERPRINT_JSON.encode(payload).encode()).hexdigest()
+
+
+# json.dumps(payload, sort_keys=True) builds this encoder on every call; the text is the same.
+_FINGERPRINT_JSON = json.JSONEncoder(sort_keys=True)
 
 
 def customer_upsert(*, email: str, name: str = "", phone: str = "") -> Customer:

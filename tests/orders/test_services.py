@@ -618,3 +618,20 @@ def test_add_note_needs_text(shirt):
 
     event = order_add_note(order=order, message="gift wrap", actor="staff")
     assert (event.kind, event.message, event.public) == (E.NOTE, "gift wrap", False)
+
+
+@pytest.mark.parametrize("days", [0, 1, 2, 5, 6, 11])
+def test_add_business_days_skips_weekends_from_every_day_of_the_week(days):
+    """Against walking the calendar day by day, from each weekday and hour."""
+    from datetime import timedelta
+
+    from orders.services import add_business_days
+
+    start = datetime(2026, 11, 23, 0, 30, tzinfo=UTC)  # a Monday
+    for hours in range(0, 7 * 24, 5):
+        moment = start + timedelta(hours=hours)
+        walked, added = moment, 0
+        while added < days:
+            walked += timedelta(days=1)
+            added += walked.weekday() < 5
+        assert add_business_days(moment, days) == walked, (moment, days)
