@@ -234,8 +234,11 @@ def order_place(
 
     ``prime``: keep the new lines, timeline and (no) shipments on the order as if
     prefetched (``oms.db.prime_related``) for the rest of the caller's transaction, and
-    hold its events back; the caller must ``order_flush_events`` (before its transaction
-    ends) and ``forget_primed`` before anything else changes the order.
+    hold back its events and the changes of its own fields (status, confirmation,
+    allocation progress); the caller must ``order_flush_events`` before its transaction
+    ends (or the order stays as placed, without those events) and ``forget_primed``
+    before anything else changes the order. Only intake does this
+    (``fulfillment.services.intake.order_place_and_confirm``), in straight-line code.
     """
     customer = customer or {}
     address = {k: str((shipping_address or {}).get(k) or "").strip() for k in ADDRESS_FIELDS}
