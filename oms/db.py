@@ -211,14 +211,31 @@ class _Write(NamedTuple):
 
 def _run(db, writes: list[_Write]) -> None:
     with db.cursor() as cursor:
-        cursor.execute("; ".join(w.sql for w in writes), [p for w in writes for p in w.params])
-        for n, write in enumerate(writes):
-            if n:
-                cursor.nextset()
-            if write.rowcount is not None and cursor.rowcount != write.rowcount:
-                raise DatabaseError(f"{write.sql[:60]}...: {cursor.rowcount} rows, not 1")
-            if write.done is not None:
-                write.done(cursor.fetchall() if write.returns else [])
+        if len(writes) > 1 and _binds_on_client(cursor):
+            cursor.execute("; ".join(w.sql for w in writes), [p for w in writes for p in w.params])
+            for n, write in enumerate(writes):
+                if n:
+                    cursor.nextset()
+                _finish(cursor, write)
+            return
+        for write in writes:  # server-side binding takes one statement per execute
+            cursor.execute(write.sql, write.params)
+            _finish(cursor, write)
+
+
+def _binds_on_client(cursor) -> bool:
+    """Several statements fit in one execute only with client-side binding (Django's
+    default psycopg cursor; not with the ``server_side_binding`` option)."""
+    import psycopg
+
+    return isinstance(getattr(cursor, "cursor", cursor), psycopg.ClientCursor)
+
+
+def _finish(cursor, write: _Write) -> None:
+    if write.rowcount is not None and cursor.rowcount != write.rowcount:
+        raise DatabaseError(f"{write.sql[:60]}...: {cursor.rowcount} rows, not 1")
+    if write.done is not None:
+        write.done(cursor.fetchall() if write.returns else [])
 
 
 @functools.cache
