@@ -17,7 +17,7 @@ from django.utils import timezone
 from inventory.exceptions import InsufficientStock, StockError
 from inventory.models import Product, StockLevel, StockMovement, Warehouse
 from oms.actors import actor_name
-from oms.db import fetch
+from oms.db import fetch, write_together
 
 Kind = StockMovement.Kind
 # Movements that make stock available; backordered lines get a chance at it.
@@ -95,72 +95,26 @@ def _offer_to_backorders(product_ids: set[int]) -> None:
     )
 
 
+def _levels_update(deltas: list[tuple[int, int, int]], now) -> tuple[str, list]:
+    """PostgreSQL: the one UPDATE that adds (level id, on_hand delta, reserved delta) to
+    already locked levels, however many."""
+    values = ", ".join(["(%s::bigint, %s::integer, %s::integer)"] * len(deltas))
+    return (
+        "UPDATE inventory_stocklevel AS s SET on_hand = s.on_hand + v.d_on_hand, "
+        "reserved = s.reserved + v.d_reserved, updated_at = %s "
+        f"FROM (VALUES {values}) AS v(id, d_on_hand, d_reserved) WHERE s.id = v.id",
+        [now, *(x for delta in deltas for x in delta)],
+    )
+
+
 def _update_levels(deltas: list[tuple[int, int, int]], now) -> None:
-    """Add (level id, on_hand delta, reserved delta) to already locked levels: one
-    statement on PostgreSQL however many levels, one per level elsewhere."""
-    if not deltas:
-        return
-    if connection.vendor == "postgresql":
-        values = ", ".join(["(%s::bigint, %s::integer, %s::integer)"] * len(deltas))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE inventory_stocklevel AS s SET on_hand = s.on_hand + v.d_on_hand, "
-                "reserved = s.reserved + v.d_reserved, updated_at = %s "
-                f"FROM (VALUES {values}) AS v(id, d_on_hand, d_reserved) WHERE s.id = v.id",
-                [now, *(x for delta in deltas for x in delta)],
-            )
-        return
+    """The same, one statement per level (databases other than PostgreSQL)."""
     for pk, d_on_hand, d_reserved in deltas:
         StockLevel.objects.filter(pk=pk).update(
             on_hand=F("on_hand") + d_on_hand,
             reserved=F("reserved") + d_reserved,
             updated_at=now,
         )
-
-
-# Up to this many ledger rows, a stock change updates its levels and writes its ledger
-# in one statement (9 parameters a row, well under PostgreSQL's 65,535).
-MERGED_LEDGER_ROWS = 1000
-_MOVEMENT_COLUMNS = (
-    "product_id",
-    "warehouse_id",
-    "kind",
-    "on_hand_delta",
-    "reserved_delta",
-    "reference",
-    "note",
-    "actor",
-    "created_at",
-)
-
-
-def _update_levels_and_write_ledger(
-    deltas: list[tuple[int, int, int]], movements: list[StockMovement], now
-) -> None:
-    """PostgreSQL: add (level id, on_hand delta, reserved delta) to already locked levels
-    and insert their ledger rows in one statement, however many levels and rows (a
-    data-modifying CTE runs whether or not the INSERT reads it). Sets the movements'
-    primary keys, as bulk_create would."""
-    level_rows = ", ".join(["(%s::bigint, %s::integer, %s::integer)"] * len(deltas))
-    columns = ", ".join(_MOVEMENT_COLUMNS)
-    ledger_rows = ", ".join([f"({', '.join(['%s'] * len(_MOVEMENT_COLUMNS))})"] * len(movements))
-    params = [now, *(x for delta in deltas for x in delta)]
-    for m in movements:
-        params.extend(getattr(m, column) for column in _MOVEMENT_COLUMNS)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "WITH levels AS (UPDATE inventory_stocklevel AS s SET "
-            "on_hand = s.on_hand + v.d_on_hand, reserved = s.reserved + v.d_reserved, "
-            f"updated_at = %s FROM (VALUES {level_rows}) AS v(id, d_on_hand, d_reserved) "
-            f"WHERE s.id = v.id) INSERT INTO inventory_stockmovement ({columns}) "
-            f"VALUES {ledger_rows} RETURNING id",
-            params,
-        )
-        ids = [pk for (pk,) in cursor.fetchall()]
-    for movement, pk in zip(movements, ids, strict=True):
-        movement.pk = pk
-        movement._state.adding = False
-        movement._state.db = connection.alias
 
 
 def stock_apply(
@@ -230,7 +184,6 @@ def _stock_apply(*, changes, actor, levels, create_missing) -> list[StockMovemen
         for key, (d_on_hand, d_reserved) in totals.items()
         if d_on_hand or d_reserved
     ]
-    now = timezone.now()
     name = actor_name(actor)
     movements = [
         StockMovement(
@@ -242,16 +195,17 @@ def _stock_apply(*, changes, actor, levels, create_missing) -> list[StockMovemen
             reference=c.reference[:64],
             note=c.note[:255],
             actor=name,
-            created_at=now,
         )
         for c in changes
         if c.on_hand_delta or c.reserved_delta
     ]
-    if connection.vendor == "postgresql" and deltas and len(movements) <= MERGED_LEDGER_ROWS:
-        _update_levels_and_write_ledger(sorted(deltas), movements, now)
-    else:
-        _update_levels(sorted(deltas), now)
-        movements = StockMovement.objects.bulk_create(movements)
+    # PostgreSQL: the levels' UPDATE and their ledger rows' INSERT in one round trip.
+    statements = []
+    if deltas and connection.vendor == "postgresql":
+        statements.append(_levels_update(sorted(deltas), timezone.now()))
+    elif deltas:
+        _update_levels(sorted(deltas), timezone.now())
+    write_together(statements=statements, insert=[movements])
     for key, (d_on_hand, d_reserved) in totals.items():
         levels[key].on_hand += d_on_hand
         levels[key].reserved += d_reserved

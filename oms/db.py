@@ -153,21 +153,24 @@ def update_column(objs: list, name: str) -> None:
 
 def write_together(
     *,
+    statements: Sequence[tuple[str, Sequence]] = (),
     insert: Sequence[list] = (),
     update: Sequence[tuple] = (),
     columns: Sequence[tuple[list, str]] = (),
 ) -> None:
-    """Several writes as ``insert_new(objs)`` for each list in ``insert``,
-    ``save_fields(obj, fields)`` for each pair in ``update`` and ``update_column(objs,
-    name)`` for each pair in ``columns`` do them: writes that do not depend on each
-    other (on PostgreSQL they run in the order given, elsewhere and past the limits in
-    an order of their own).
+    """Several writes: each (SQL, parameters) in ``statements`` (a statement of the
+    caller's that returns no rows), then as ``insert_new(objs)`` for each list in
+    ``insert``, ``save_fields(obj, fields)`` for each pair in ``update`` and
+    ``update_column(objs, name)`` for each pair in ``columns`` do them: writes that do
+    not depend on each other (on PostgreSQL they run in the order given, elsewhere and
+    past the limits in an order of their own).
 
     PostgreSQL: all of them in one round trip. Django's psycopg cursor binds parameters
     on the client, so several statements go to the server in one execute; each
     statement's rows come back in turn (``nextset``). Elsewhere (and for writes too big
     for one statement) one ORM call per write."""
-    writes, fallback = [], []
+    writes = [_Write(sql, list(params), False) for sql, params in statements]
+    fallback = []
     db = connection
     for objs in insert:
         if objs:
