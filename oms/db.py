@@ -174,21 +174,21 @@ def write_together(
     db = connection
     for objs in insert:
         if objs:
-            db = transaction.get_connection(router.db_for_write(type(objs[0]), instance=objs[0]))
+            db = _writer(objs[0])
             write = _insert_write(objs, db) if db.vendor == "postgresql" else None
             if write:
                 writes.append(write)
             else:
                 fallback.append(partial(_bulk_create, objs))
     for obj, fields in update:
-        db = transaction.get_connection(router.db_for_write(type(obj), instance=obj))
+        db = _writer(obj)
         if db.vendor == "postgresql":
             writes.append(_update_write(obj, fields, db))
         else:
             fallback.append(partial(obj.save, update_fields=fields))
     for objs, name in columns:
         if objs:
-            db = transaction.get_connection(router.db_for_write(type(objs[0]), instance=objs[0]))
+            db = _writer(objs[0])
             write = _column_write(objs, name, db) if db.vendor == "postgresql" else None
             if write:
                 writes.append(write)
@@ -198,6 +198,11 @@ def write_together(
         _run(db, writes)
     for call in fallback:
         call()
+
+
+def _writer(obj):
+    """The connection that writes ``obj``'s model."""
+    return transaction.get_connection(router.db_for_write(type(obj), instance=obj))
 
 
 def _bulk_create(objs):
@@ -252,9 +257,20 @@ def _insert_plan(model, alias: str):
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     returning = list(meta.db_returning_fields)
     tail = f" RETURNING {', '.join(quote(f.column) for f in returning)}"
-    columns = [f.get_col(meta.db_table) for f in returning]
-    converters = [db.ops.get_db_converters(c) + c.get_db_converters(db) for c in columns]
-    return head, row, tail, fields, list(zip(returning, columns, converters, strict=True))
+    return head, row, tail, fields, [(f, *_converters(f, meta.db_table, db)) for f in returning]
+
+
+def _converters(field, table: str, db) -> tuple:
+    """(column, converters) of a field read back from ``table``: what a query applies to
+    its values (the backend's, then the field's own ``from_db_value``)."""
+    column = field.get_col(table)
+    return column, db.ops.get_db_converters(column) + column.get_db_converters(db)
+
+
+def _converted(value, column, converters, db):
+    for convert in converters:
+        value = convert(value, column, db)
+    return value
 
 
 def _insert_write(objs: list, db, *, ignore_conflicts=False, written=None) -> _Write | None:
@@ -276,9 +292,7 @@ def _insert_write(objs: list, db, *, ignore_conflicts=False, written=None) -> _W
             return  # it conflicted: nothing written
         for obj, values in zip(objs, rows, strict=True):
             for (field, column, converters), value in zip(returning, values, strict=True):
-                for convert in converters:
-                    value = convert(value, column, db)  # as a query would
-                setattr(obj, field.attname, value)
+                setattr(obj, field.attname, _converted(value, column, converters, db))
             obj._state.adding = False
             obj._state.db = db.alias
             if written is not None:
@@ -362,8 +376,7 @@ def fetch(
         for cls, field, start, attnames, converting in layout:
             values = list(row[start : start + len(attnames)])
             for i, column, converters in converting:
-                for convert in converters:
-                    values[i] = convert(values[i], column, db)
+                values[i] = _converted(values[i], column, converters, db)
             obj = cls.from_db(db.alias, attnames, values)
             if field is None:
                 base = obj
@@ -393,8 +406,7 @@ def _select_plan(model, related: tuple[str, ...], alias: str):
         select.extend(f"{table_alias}.{quote(f.column)}" for f in fields)
         converting = []
         for i, f in enumerate(fields):
-            column = f.get_col(cls._meta.db_table)
-            converters = db.ops.get_db_converters(column) + column.get_db_converters(db)
+            column, converters = _converters(f, cls._meta.db_table, db)
             if converters:
                 converting.append((i, column, converters))
         layout.append((cls, field, start, [f.attname for f in fields], converting))
