@@ -205,7 +205,7 @@ def _stock_apply(*, changes, actor, levels, create_missing) -> list[StockMovemen
         statements.append(_levels_update(sorted(deltas), timezone.now()))
     elif deltas:
         _update_levels(sorted(deltas), timezone.now())
-    write_together(statements=statements, insert=[movements])
+    write_together(statements=statements, insert=[movements], wait=False)
     for key, (d_on_hand, d_reserved) in totals.items():
         levels[key].on_hand += d_on_hand
         levels[key].reserved += d_reserved

@@ -18,6 +18,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from functools import partial
 from typing import NamedTuple
 
@@ -125,14 +126,31 @@ def insert_unless_duplicate(obj) -> bool:
 def insert_new(objs: list) -> list:
     """INSERT new instances of one model, as ``bulk_create`` does: primary keys (and
     other database-returned fields) set, ``pre_save`` run (auto_now...), no signals.
+    Instances may carry primary keys drawn with ``draw_ids`` (all or none of them).
 
     PostgreSQL: one ``INSERT ... VALUES ... RETURNING`` written once per model, not
     compiled per call: the ORM's compilation of a bulk_create took most of the time of
-    writing an order's few lines, events or shipments. Elsewhere, and for instances with
-    their primary key already set or more rows than one statement's parameters allow:
-    bulk_create."""
+    writing an order's few lines, events or shipments. Elsewhere, and for more rows than
+    one statement's parameters allow: bulk_create."""
     write_together(insert=[objs])
     return objs
+
+
+def draw_ids(model, count: int, *, also: str | None = None) -> list[tuple]:
+    """PostgreSQL: ``count`` primary keys for new rows of ``model`` from its identity
+    sequence, so that rows referring to them can be written in the same round trip as
+    they are (``write_together(wait=False)``); ``also``: a second sequence drawn in the
+    same statement (a number's). Each item: (id, value of ``also``) or (id,).
+    Other databases: an empty list (the rows get their keys when inserted)."""
+    db = transaction.get_connection(router.db_for_write(model))
+    if db.vendor != "postgresql" or count <= 0:
+        return []
+    meta = model._meta
+    columns = "nextval(pg_get_serial_sequence(%s, %s))" + (", nextval(%s)" if also else "")
+    params = [meta.db_table, meta.pk.column, *([also] if also else []), count]
+    with db.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM generate_series(1, %s)", params)
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 def save_fields(obj, fields: Sequence[str]) -> None:
@@ -157,6 +175,7 @@ def write_together(
     insert: Sequence[list] = (),
     update: Sequence[tuple] = (),
     columns: Sequence[tuple[list, str]] = (),
+    wait: bool = True,
 ) -> None:
     """Several writes: each (SQL, parameters) in ``statements`` (a statement of the
     caller's that returns no rows), then as ``insert_new(objs)`` for each list in
@@ -168,7 +187,11 @@ def write_together(
     PostgreSQL: all of them in one round trip. Django's psycopg cursor binds parameters
     on the client, so several statements go to the server in one execute; each
     statement's rows come back in turn (``nextset``). Elsewhere (and for writes too big
-    for one statement) one ORM call per write."""
+    for one statement) one ORM call per write.
+
+    ``wait=False``: the caller needs nothing back now (no primary keys of the rows it
+    inserts): inside ``writes_held`` the writes are held and go with the connection's
+    next statement, in the same round trip."""
     writes = [_Write(sql, list(params), False) for sql, params in statements]
     fallback = []
     db = connection
@@ -195,9 +218,67 @@ def write_together(
             else:
                 fallback.append(partial(type(objs[0]).objects.bulk_update, objs, [name]))
     if writes:
-        _run(db, writes)
+        held = getattr(db, "_oms_held", None)
+        if not wait and held is not None:
+            held.extend(writes)
+        else:
+            _run(db, writes)
     for call in fallback:
         call()
+
+
+@contextmanager
+def writes_held(using: str | None = None):
+    """Within this block, hold back the writes of ``write_together(wait=False)`` on
+    PostgreSQL and send them with the next statement the connection runs, whatever it
+    is, in the same round trip (``_run``: before the statement, in the order written),
+    or at the end of the block. For a service call inside one transaction that writes
+    many rows it needs nothing back from: an order intake reserves stock, writes ledger
+    rows, shipment lines and events, one round trip each without this.
+
+    Every statement still sees the held writes first (a read of what was held reads it
+    back), a rolled back savepoint drops what was held inside it, and an exception
+    leaving the block drops them and marks the transaction for rollback (so a caller
+    cannot commit half of the block). Nested blocks share the outer one. Outside a
+    transaction, and on other databases, nothing is held."""
+    db = transaction.get_connection(using)
+    if (
+        db.vendor != "postgresql"
+        or not db.in_atomic_block  # in autocommit each statement is its own transaction
+        or getattr(db, "_oms_held", None) is not None
+    ):
+        yield
+        return
+    db._oms_held = []
+    try:
+        with db.execute_wrapper(_send_held_first):
+            yield
+            held, db._oms_held = db._oms_held, None
+            if held:
+                _run(db, held)
+    except BaseException:
+        if db._oms_held:
+            transaction.set_rollback(True, using=db.alias)
+        raise
+    finally:
+        db._oms_held = None
+
+
+def _send_held_first(execute, sql, params, many, context):
+    """``writes_held``'s hook on every statement: the held writes go first, in the same
+    execute when the statement is a write of ``_run``; a rollback to a savepoint drops
+    them (everything held before the savepoint was sent when it was taken)."""
+    db = context["connection"]
+    held = db._oms_held
+    if held:
+        if sql.lstrip()[:8].upper() == "ROLLBACK":
+            held.clear()
+        else:
+            db._oms_held = []
+            _run(db, held)
+            db._oms_held = held
+            held.clear()
+    return execute(sql, params, many, context)
 
 
 def _writer(obj):
@@ -218,6 +299,10 @@ class _Write(NamedTuple):
 
 
 def _run(db, writes: list[_Write]) -> None:
+    held = getattr(db, "_oms_held", None)
+    if held:  # writes_held: what was held goes first, in the same execute
+        writes = [*held, *writes]
+        held.clear()
     with db.cursor() as cursor:
         if len(writes) > 1 and _binds_on_client(cursor):
             cursor.execute("; ".join(w.sql for w in writes), [p for w in writes for p in w.params])
@@ -247,12 +332,17 @@ def _finish(cursor, write: _Write) -> None:
 
 
 @functools.cache
-def _insert_plan(model, alias: str):
-    """(INSERT head, one row's placeholders, fields written, fields returned) of a model."""
+def _insert_plan(model, alias: str, with_pk: bool = False):
+    """(INSERT head, one row's placeholders, fields written, fields returned) of a model;
+    ``with_pk``: the rows carry primary keys drawn beforehand (``draw_ids``)."""
     db = transaction.get_connection(alias)
     meta = model._meta
     quote = db.ops.quote_name
-    fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
+    fields = [
+        f
+        for f in meta.local_concrete_fields
+        if not f.generated and (with_pk or f is not meta.auto_field)
+    ]
     head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)})"
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     returning = list(meta.db_returning_fields)
@@ -274,11 +364,15 @@ def _converted(value, column, converters, db):
 
 
 def _insert_write(objs: list, db, *, ignore_conflicts=False, written=None) -> _Write | None:
-    """The INSERT of new instances ``objs`` (None when it cannot be one statement: a
-    primary key already set, or too many parameters). ``written`` collects those
-    written (with ``ignore_conflicts``: none if the one object conflicted)."""
-    head, row, tail, fields, returning = _insert_plan(type(objs[0]), db.alias)
-    if any(obj.pk is not None for obj in objs) or len(objs) * len(fields) > 30_000:
+    """The INSERT of new instances ``objs`` (None when it cannot be one statement: some
+    with a primary key set and some without, or too many parameters). ``written``
+    collects those written (with ``ignore_conflicts``: none if the one object
+    conflicted)."""
+    with_pk = objs[0].pk is not None
+    if any((obj.pk is not None) != with_pk for obj in objs):
+        return None
+    head, row, tail, fields, returning = _insert_plan(type(objs[0]), db.alias, with_pk)
+    if len(objs) * len(fields) > 30_000:
         return None
     assert not ignore_conflicts or len(objs) == 1, "with ignore_conflicts, one at a time"
     params = []
@@ -367,7 +461,7 @@ def fetch(
         statement += f" LIMIT {int(limit)}"
     if for_update and db.features.has_select_for_update:
         statement += " FOR UPDATE OF t0" if db.features.has_select_for_update_of else " FOR UPDATE"
-    with db.cursor() as cursor:
+    with read_cursor(db) as cursor:
         cursor.execute(statement, list(params))
         rows = cursor.fetchall()
     found = []
@@ -384,6 +478,39 @@ def fetch(
                 field.set_cached_value(base, obj)
         found.append(base)
     return found
+
+
+def read_cursor(db=None):
+    """A cursor for the hot reads (``fetch``, the API's token check). With prepared
+    statements enabled (PostgreSQL, ``OPTIONS["prepare_threshold"]``, see settings), one
+    that binds parameters on the server, so a statement run often is prepared on the
+    connection and PostgreSQL stops parsing and planning it anew every time (planning
+    the intake's reads cost more server time than running them). Otherwise, and for
+    writes (several statements per execute need client-side binding): ``db.cursor()``.
+    Wrapped as Django's cursors are: errors translated, queries logged in tests."""
+    db = db or connection
+    if db.vendor != "postgresql" or db.settings_dict["OPTIONS"].get("prepare_threshold") is None:
+        return db.cursor()
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    with db.wrap_database_errors:
+        return db._prepare_cursor(_preparing_cursor_class()(db.connection))
+
+
+@functools.cache
+def _preparing_cursor_class():
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class PreparingCursor(ServerBindingCursor):
+        """Django's server-side binding cursor. psycopg leaves the statement it ran
+        unrecorded when it runs a prepared one, and Django's query log (tests' query
+        counts, the debug toolbar) reads it from there: record it."""
+
+        def _send_query_prepared(self, name, pgq, *, binary=None):
+            self._query = pgq
+            super()._send_query_prepared(name, pgq, binary=binary)
+
+    return PreparingCursor
 
 
 @functools.cache

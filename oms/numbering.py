@@ -37,8 +37,12 @@ def next_value(kind: str) -> int:
     return NumberSequence.objects.get(name=kind).last_value
 
 
+def format_number(kind: str, value: int) -> str:
+    return f"{PREFIXES[kind]}-{value:0{WIDTH}d}"
+
+
 def next_number(kind: str) -> str:
-    return f"{PREFIXES[kind]}-{next_value(kind):0{WIDTH}d}"
+    return format_number(kind, next_value(kind))
 
 
 def next_numbers(kind: str, count: int) -> list[str]:
@@ -58,4 +62,4 @@ def next_numbers(kind: str, count: int) -> list[str]:
         NumberSequence.objects.filter(name=kind).update(last_value=F("last_value") + count)
         last = NumberSequence.objects.get(name=kind).last_value
         values = list(range(last - count + 1, last + 1))
-    return [f"{PREFIXES[kind]}-{v:0{WIDTH}d}" for v in values]
+    return [format_number(kind, v) for v in values]

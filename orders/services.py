@@ -105,6 +105,7 @@ def order_flush_events(order: Order) -> None:
     write_together(
         insert=[pending] if pending else [],
         update=[(order, sorted(fields))] if fields else [],
+        wait=False,
     )
 
 

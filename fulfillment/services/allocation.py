@@ -26,8 +26,8 @@ from fulfillment.routing import (
 from inventory.models import StockLevel, StockMovement, Warehouse
 from inventory.services import StockChange, stock_apply, stock_lock_levels
 from oms.actors import actor_name
-from oms.db import insert_new, primed, retry_on_conflict, write_together
-from oms.numbering import next_numbers
+from oms.db import draw_ids, insert_new, primed, retry_on_conflict, write_together
+from oms.numbering import format_number, next_numbers, sequence_name
 from orders import services as order_services
 from orders.models import Order, OrderEvent, OrderLine, RoutingStrategy
 
@@ -212,12 +212,24 @@ def _apply_plan(*, order: Order, plan: Plan, levels: dict, actor) -> list[Shipme
         by_warehouse[warehouse.pk].append((need, qty))
 
     points = plan.warehouses
-    shipments = insert_new(
-        [
-            Shipment(number=number, order=order, warehouse=warehouse)
-            for number, warehouse in zip(next_numbers("shipment", len(points)), points, strict=True)
+    # PostgreSQL: the shipments' ids and numbers in one statement, so that the shipments,
+    # their lines, the reservations and their ledger rows are written together at the
+    # end (held by an intake's ``writes_held``; otherwise now).
+    drawn = draw_ids(Shipment, len(points), also=sequence_name("shipment"))
+    if drawn:
+        shipments = [
+            Shipment(pk=pk, number=format_number("shipment", value), order=order, warehouse=w)
+            for (pk, value), w in zip(drawn, points, strict=True)
         ]
-    )
+        write_together(insert=[shipments], wait=False)
+    else:
+        numbers = next_numbers("shipment", len(points))
+        shipments = insert_new(
+            [
+                Shipment(number=number, order=order, warehouse=warehouse)
+                for number, warehouse in zip(numbers, points, strict=True)
+            ]
+        )
     known = primed(order, "shipments")
     if known is not None:
         known.extend(shipments)  # keep a primed list complete (see order_place)
@@ -244,8 +256,10 @@ def _apply_plan(*, order: Order, plan: Plan, levels: dict, actor) -> list[Shipme
             )
     if changes:
         stock_apply(changes=changes, actor=actor, levels=levels)
-        write_together(  # one round trip
-            insert=[shipment_lines], columns=[(list(touched.values()), "quantity_allocated")]
+        write_together(  # one round trip, or held (see above)
+            insert=[shipment_lines],
+            columns=[(list(touched.values()), "quantity_allocated")],
+            wait=False,
         )
     return shipments
 

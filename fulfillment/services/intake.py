@@ -1,7 +1,7 @@
 """Order intake for every entry point (API, CSV, channel webhooks)."""
 
 from oms import webhooks
-from oms.db import forget_primed, retry_on_conflict
+from oms.db import forget_primed, retry_on_conflict, writes_held
 from orders import autoconfirm
 from orders import services as order_services
 from orders.models import Order
@@ -22,11 +22,14 @@ def order_place_and_confirm(
     a caller that only serialises it next, like the API's answer; otherwise they are
     dropped, so later reads of a long-lived order object query the database."""
     # On an error the order object never reaches the caller, so there is nothing to undo.
-    with webhooks.subscriptions_read_once():  # order.created and order.confirmed: one read
+    # order.created and order.confirmed: one read of the subscriptions. The shipments,
+    # reservations, ledger rows, shipment lines, events and order fields written after
+    # the stock is locked go to the database together, in one round trip.
+    with webhooks.subscriptions_read_once(), writes_held():
         order, created = order_services.order_place(actor=actor, prime=True, **placement)
         if created and order.channel.auto_confirm:
             _auto_confirm(order, actor)
-    order_services.order_flush_events(order)  # placed, confirmed, allocated: one INSERT
+        order_services.order_flush_events(order)  # placed, confirmed, allocated: one INSERT
     if not keep_primed:
         forget_primed(order, "lines", "events", "shipments")
     return order, created

@@ -9,6 +9,7 @@ from oms import webhooks
 from oms.db import insert_unless_duplicate
 from oms.models import WebhookSubscription
 from orders.models import Channel, Customer, Order
+from tests import factories as f
 from tests.conftest import postgres_only
 
 pytestmark = pytest.mark.django_db
@@ -129,6 +130,7 @@ def test_the_customer_lookup_of_placement_can_use_an_index():
     with CaptureQueriesContext(connection) as ctx:
         assert customer_upsert(email="ANA@example.com").email == "ana@example.com"
     [lookup] = [q["sql"] for q in ctx.captured_queries if "orders_customer" in q["sql"]]
+    lookup = lookup.replace("$1", "'ANA@example.com'")  # a prepared read shows placeholders
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table: force the choice
         cursor.execute(f"EXPLAIN {lookup}")
@@ -190,3 +192,166 @@ def test_write_together_inserts_and_updates_in_one_round_trip_on_postgresql(
     ]
     assert Order.objects.get(pk=order.pk).status == "confirmed"
     assert OrderLine.objects.get(pk=line.pk).quantity_allocated == 3
+
+
+@postgres_only
+def test_hot_reads_are_prepared_on_the_connection_after_a_few_runs():
+    """oms.db.read_cursor: from the threshold on, fetch runs a prepared statement (no
+    parse and plan per run) and still returns what the query finds, also after the
+    rows change."""
+    from oms.db import fetch
+
+    shop = Channel.objects.create(code="prep-shop", name="Shop")
+    threshold = connection.settings_dict["OPTIONS"]["prepare_threshold"]
+    with CaptureQueriesContext(connection) as ctx:
+        for _ in range(threshold + 2):
+            [found] = fetch(Channel, "t0.code = %s", ["prep-shop"])
+            assert found == shop and found.name == "Shop"
+    # the query log (tests' query counts, the debug toolbar) still names each statement
+    assert all("orders_channel" in q["sql"] for q in ctx.captured_queries)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans + custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE %s",
+            ['%FROM "orders_channel" t0 WHERE t0.code = $1'],
+        )
+        [(runs,)] = cursor.fetchall()
+    assert runs >= 2
+    Channel.objects.filter(pk=shop.pk).update(name="Renamed")
+    [found] = fetch(Channel, "t0.code = %s", ["prep-shop"])
+    assert found.name == "Renamed"
+    assert fetch(Channel, "t0.code = %s", ["nope"]) == []
+
+
+@postgres_only
+def test_without_a_prepare_threshold_reads_use_the_ordinary_cursor(settings):
+    from oms.db import read_cursor
+
+    options = connection.settings_dict["OPTIONS"]
+    saved = options["prepare_threshold"]
+    options["prepare_threshold"] = None
+    try:
+        with read_cursor(connection) as cursor:
+            assert type(cursor.cursor).__name__ == "Cursor"  # Django's client-side binding
+    finally:
+        options["prepare_threshold"] = saved
+    with read_cursor(connection) as cursor:
+        assert type(cursor.cursor).__name__ == "PreparingCursor"
+
+
+def _event(order, kind="note"):
+    from orders.models import OrderEvent
+
+    return OrderEvent(order=order, kind=kind, message="held", actor="test")
+
+
+def _saved_order(code="held"):
+    order = Order(
+        number=f"SO-{code}",
+        channel=Channel.objects.create(code=code, name="Shop"),
+        currency="BRL",
+        placed_at=timezone.now(),
+    )
+    assert insert_unless_duplicate(order)
+    return order
+
+
+@postgres_only  # elsewhere nothing is held
+def test_held_writes_go_with_the_next_statement_in_one_round_trip():
+    from oms.db import write_together, writes_held
+    from orders.models import OrderEvent
+
+    order = _saved_order()
+    first, second = _event(order), _event(order)
+    with transaction.atomic(), writes_held():
+        with CaptureQueriesContext(connection) as ctx:
+            write_together(insert=[[first]], wait=False)
+            write_together(update=[(order, ["notes"])], wait=False)
+        assert ctx.captured_queries == []  # nothing sent yet
+        with CaptureQueriesContext(connection) as ctx:
+            write_together(insert=[[second]])  # one that waits: the held ones go with it
+        assert len(ctx.captured_queries) == 1
+        assert first.pk and second.pk and first.pk < second.pk
+        third = _event(order)
+        write_together(insert=[[third]], wait=False)
+        # any other statement (here an ORM read) sees the held write
+        assert OrderEvent.objects.filter(pk__gte=first.pk).count() == 3
+        fourth = _event(order)
+        write_together(insert=[[fourth]], wait=False)
+    assert fourth.pk is not None  # the end of the block sent it
+    assert OrderEvent.objects.filter(order=order).count() == 4
+
+
+@postgres_only
+def test_a_rolled_back_savepoint_drops_what_was_held_inside_it():
+    from oms.db import write_together, writes_held
+    from orders.models import OrderEvent
+
+    order = _saved_order()
+    kept, dropped = _event(order, "kept"), _event(order, "dropped")
+    with transaction.atomic(), writes_held():
+        write_together(insert=[[kept]], wait=False)
+        try:
+            with transaction.atomic():  # the SAVEPOINT sends what was held before it
+                write_together(insert=[[dropped]], wait=False)
+                raise ValueError("undo")
+        except ValueError:
+            pass
+    assert list(OrderEvent.objects.filter(order=order).values_list("kind", flat=True)) == [
+        "kept"
+    ]
+
+
+@postgres_only
+def test_an_error_leaving_the_block_rolls_its_transaction_back():
+    from django.db.transaction import TransactionManagementError
+
+    from oms.db import write_together, writes_held
+    from orders.models import OrderEvent
+
+    order = _saved_order()
+    with transaction.atomic():
+        with pytest.raises(ValueError), writes_held():
+            write_together(insert=[[_event(order)]], wait=False)
+            raise ValueError("boom")
+        # the caller caught it, but cannot go on as if half of it had been written
+        with pytest.raises(TransactionManagementError):
+            OrderEvent.objects.count()
+    assert not OrderEvent.objects.filter(order=order).exists()
+
+
+@pytest.mark.django_db(transaction=True)  # autocommit: no test transaction around it
+def test_outside_a_transaction_nothing_is_held():
+    from oms.db import write_together, writes_held
+    from orders.models import OrderEvent
+
+    order = _saved_order()
+    event = _event(order)
+    with writes_held():
+        write_together(insert=[[event]], wait=False)
+        assert event.pk is not None
+    assert OrderEvent.objects.filter(pk=event.pk).exists()
+
+
+@postgres_only
+def test_drawn_ids_let_rows_and_rows_referring_to_them_be_written_together():
+    from fulfillment.models import Shipment
+    from oms.db import draw_ids, write_together, writes_held
+    from oms.numbering import format_number, sequence_name
+
+    order = _saved_order()
+    warehouse = f.make_warehouse("DRAW-1")
+    drawn = draw_ids(Shipment, 2, also=sequence_name("shipment"))
+    assert len(drawn) == 2 and drawn[0][0] < drawn[1][0] and drawn[0][1] < drawn[1][1]
+    with transaction.atomic(), writes_held():
+        shipments = [
+            Shipment(pk=pk, number=format_number("shipment", n), order=order, warehouse=warehouse)
+            for pk, n in drawn
+        ]
+        write_together(insert=[shipments], wait=False)
+        write_together(insert=[[_event(order)]], wait=False)
+    stored = Shipment.objects.filter(order=order).order_by("pk")
+    assert [(s.pk, s.number) for s in stored] == [(s.pk, s.number) for s in shipments]
+    # the identity sequence moved past them: an ordinary insert takes a new id
+    later = Shipment.objects.create(number="SH-LATER", order=order, warehouse=warehouse)
+    assert later.pk > drawn[-1][0]
