@@ -480,6 +480,22 @@ def fetch(
     return found
 
 
+def cache_long_statements() -> None:
+    """psycopg parses a statement for its placeholders on every execute unless it is
+    at most 4,096 bytes with at most 50 parameters; the writes an intake sends in one
+    round trip (``write_together``) are longer, the same text for orders of one
+    shape, and re-parsing them took a few percent of the CPU of a placement. Raise
+    the limits (psycopg keeps up to 128 parsed statements). Called once at startup."""
+    try:
+        from psycopg import _queries
+    except ImportError:
+        return
+    if hasattr(_queries, "MAX_CACHED_STATEMENT_LENGTH"):
+        _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, 65_536)
+    if hasattr(_queries, "MAX_CACHED_STATEMENT_PARAMS"):
+        _queries.MAX_CACHED_STATEMENT_PARAMS = max(_queries.MAX_CACHED_STATEMENT_PARAMS, 2_000)
+
+
 def read_cursor(db=None):
     """A cursor for the hot reads (``fetch``, the API's token check). With prepared
     statements enabled (PostgreSQL, ``OPTIONS["prepare_threshold"]``, see settings), one

@@ -355,3 +355,19 @@ def test_drawn_ids_let_rows_and_rows_referring_to_them_be_written_together():
     # the identity sequence moved past them: an ordinary insert takes a new id
     later = Shipment.objects.create(number="SH-LATER", order=order, warehouse=warehouse)
     assert later.pk > drawn[-1][0]
+
+
+@postgres_only
+def test_long_multi_statement_writes_are_parsed_once_by_psycopg():
+    """oms.db.cache_long_statements (run at startup): the intake's one-round-trip writes
+    are longer than psycopg caches by default; the same text is parsed once."""
+    from psycopg import _queries
+
+    from oms.db import write_together
+
+    order = _saved_order()
+    events = lambda: [_event(order) for _ in range(60)]  # noqa: E731 - 60 rows x 7 params
+    write_together(insert=[events()])
+    before = _queries._query2pg_client.cache_info().hits
+    write_together(insert=[events()])
+    assert _queries._query2pg_client.cache_info().hits == before + 1
