@@ -445,7 +445,8 @@ def fetch(
 ) -> list:
     """Instances of ``model`` selected by a hand-written ``where`` over its table (alias
     ``t0``), with the forward foreign keys named in ``related`` joined (``t1``, ``t2``...)
-    and cached on them as ``select_related`` would; ``for_update`` locks the ``t0`` rows
+    and cached on them as ``select_related`` would (rows joining the same row share its
+    instance, as ``prefetch_related`` does); ``for_update`` locks the ``t0`` rows
     (``FOR UPDATE OF t0``, where the database has row locks).
 
     For the hot lookups of order intake, where compiling the ORM query cost more than
@@ -465,9 +466,16 @@ def fetch(
         cursor.execute(statement, list(params))
         rows = cursor.fetchall()
     found = []
+    joined: dict[tuple, object] = {}  # one instance per joined row, as prefetching does
     for row in rows:
         base = None
-        for cls, field, start, attnames, converting in layout:
+        for cls, field, start, attnames, converting, pk_at in layout:
+            key = None
+            if field is not None:
+                key = (field.name, row[pk_at])
+                if key in joined:
+                    field.set_cached_value(base, joined[key])
+                    continue
             values = list(row[start : start + len(attnames)])
             for i, column, converters in converting:
                 values[i] = _converted(values[i], column, converters, db)
@@ -475,6 +483,7 @@ def fetch(
             if field is None:
                 base = obj
             else:
+                joined[key] = obj
                 field.set_cached_value(base, obj)
         found.append(base)
     return found
@@ -552,7 +561,9 @@ def _select_plan(model, related: tuple[str, ...], alias: str):
             column, converters = _converters(f, cls._meta.db_table, db)
             if converters:
                 converting.append((i, column, converters))
-        layout.append((cls, field, start, [f.attname for f in fields], converting))
+        attnames = [f.attname for f in fields]
+        pk_at = start + attnames.index(cls._meta.pk.attname)
+        layout.append((cls, field, start, attnames, converting, pk_at))
         start += len(fields)
     table = quote(model._meta.db_table)
     head = f"SELECT {', '.join(select)} FROM {table} t0 {' '.join(joins)}".rstrip()

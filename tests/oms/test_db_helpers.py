@@ -371,3 +371,27 @@ def test_long_multi_statement_writes_are_parsed_once_by_psycopg():
     before = _queries._query2pg_client.cache_info().hits
     write_together(insert=[events()])
     assert _queries._query2pg_client.cache_info().hits == before + 1
+
+
+def test_fetch_gives_rows_joining_the_same_row_one_instance():
+    """fetch(related=...): the levels of two products at one warehouse share that
+    warehouse's instance (as prefetch_related shares), and every value is read."""
+    from inventory.services import stock_lock_levels
+
+    a, b = f.make_product("JOIN-A"), f.make_product("JOIN-B")
+    near, far = f.make_warehouse("JOIN-1"), f.make_warehouse("JOIN-2")
+    for product in (a, b):
+        for warehouse in (near, far):
+            f.receive(product, warehouse, 5)
+    with transaction.atomic():
+        levels = stock_lock_levels(product_ids=[a.pk, b.pk])
+    assert len(levels) == 4
+    assert levels[(a.pk, near.pk)].warehouse is levels[(b.pk, near.pk)].warehouse
+    assert levels[(a.pk, near.pk)].product is levels[(a.pk, far.pk)].product
+    assert levels[(a.pk, near.pk)].warehouse is not levels[(a.pk, far.pk)].warehouse
+    assert {(lv.product.sku, lv.warehouse.code, lv.on_hand) for lv in levels.values()} == {
+        ("JOIN-A", "JOIN-1", 5),
+        ("JOIN-A", "JOIN-2", 5),
+        ("JOIN-B", "JOIN-1", 5),
+        ("JOIN-B", "JOIN-2", 5),
+    }
