@@ -11,6 +11,10 @@ instances are those the ORM would write and read. They send no model signals (th
 services write their audit rows themselves). On other databases (the SQLite demo) the
 writes fall back to the ORM calls they stand for, and ``fetch`` runs its portable SQL.
 Everything else uses the ORM: these are for statements that run on every order.
+
+On PostgreSQL, ``fetch`` reads through ``read_cursor`` (statements prepared on their
+connection), and ``writes_held`` lets a service hold the writes it needs nothing back
+from until its last round trip (``write_together(wait=False)``, ``draw_ids``).
 """
 
 import functools
