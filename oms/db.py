@@ -257,9 +257,8 @@ def writes_held(using: str | None = None):
     try:
         with db.execute_wrapper(_send_held_first):
             yield
-            held, db._oms_held = db._oms_held, None
-            if held:
-                _run(db, held)
+            if db._oms_held:
+                _run(db, [])  # sends what is held
     except BaseException:
         if db._oms_held:
             transaction.set_rollback(True, using=db.alias)
@@ -272,16 +271,12 @@ def _send_held_first(execute, sql, params, many, context):
     """``writes_held``'s hook on every statement: the held writes go first, in the same
     execute when the statement is a write of ``_run``; a rollback to a savepoint drops
     them (everything held before the savepoint was sent when it was taken)."""
-    db = context["connection"]
-    held = db._oms_held
+    held = context["connection"]._oms_held
     if held:
         if sql.lstrip()[:8].upper() == "ROLLBACK":
             held.clear()
         else:
-            db._oms_held = []
-            _run(db, held)
-            db._oms_held = held
-            held.clear()
+            _run(context["connection"], [])  # sends what is held (and empties it first)
     return execute(sql, params, many, context)
 
 

@@ -26,7 +26,7 @@ from fulfillment.routing import (
 from inventory.models import StockLevel, StockMovement, Warehouse
 from inventory.services import StockChange, stock_apply, stock_lock_levels
 from oms.actors import actor_name
-from oms.db import draw_ids, insert_new, primed, retry_on_conflict, write_together
+from oms.db import draw_ids, primed, retry_on_conflict, write_together
 from oms.numbering import format_number, next_numbers, sequence_name
 from orders import services as order_services
 from orders.models import Order, OrderEvent, OrderLine, RoutingStrategy
@@ -216,20 +216,15 @@ def _apply_plan(*, order: Order, plan: Plan, levels: dict, actor) -> list[Shipme
     # their lines, the reservations and their ledger rows are written together at the
     # end (held by an intake's ``writes_held``; otherwise now).
     drawn = draw_ids(Shipment, len(points), also=sequence_name("shipment"))
-    if drawn:
-        shipments = [
-            Shipment(pk=pk, number=format_number("shipment", value), order=order, warehouse=w)
-            for (pk, value), w in zip(drawn, points, strict=True)
-        ]
-        write_together(insert=[shipments], wait=False)
-    else:
-        numbers = next_numbers("shipment", len(points))
-        shipments = insert_new(
-            [
-                Shipment(number=number, order=order, warehouse=warehouse)
-                for number, warehouse in zip(numbers, points, strict=True)
-            ]
-        )
+    keys = [(pk, format_number("shipment", value)) for pk, value in drawn] or [
+        (None, number) for number in next_numbers("shipment", len(points))
+    ]
+    shipments = [
+        Shipment(pk=pk, number=number, order=order, warehouse=warehouse)
+        for (pk, number), warehouse in zip(keys, points, strict=True)
+    ]
+    # Without drawn ids the INSERT must run now: the lines below need the keys.
+    write_together(insert=[shipments], wait=not drawn)
     known = primed(order, "shipments")
     if known is not None:
         known.extend(shipments)  # keep a primed list complete (see order_place)
