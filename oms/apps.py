@@ -9,4 +9,3 @@ class OmsConfig(AppConfig):
         from oms.db import cache_long_statements
 
         cache_long_statements()
-

@@ -15,6 +15,18 @@ from tests.conftest import postgres_only
 pytestmark = pytest.mark.django_db
 
 
+def _saved_order(code="held"):
+    """An order row of a new channel ``code``, written (no lines)."""
+    order = Order(
+        number=f"SO-{code}",
+        channel=Channel.objects.create(code=code, name="Shop"),
+        currency="BRL",
+        placed_at=timezone.now(),
+    )
+    assert insert_unless_duplicate(order)
+    return order
+
+
 def test_insert_unless_duplicate_writes_once_and_leaves_the_transaction_usable():
     first = Customer(email="ana@example.com", name="Ana")
     assert insert_unless_duplicate(first) is True
@@ -79,9 +91,7 @@ def test_insert_new_and_update_column_write_what_bulk_create_and_bulk_update_wou
     from oms.db import insert_new, update_column
     from orders.models import OrderEvent, OrderLine
 
-    channel = Channel.objects.create(code="shop", name="Shop")
-    order = Order(number="SO-T", channel=channel, currency="BRL", placed_at=timezone.now())
-    assert insert_unless_duplicate(order)
+    order = _saved_order("shop")
     product = Product.objects.create(sku="P-1", name="Thing", price="3.50")
     lines = insert_new(
         [
@@ -143,9 +153,8 @@ def test_save_fields_updates_only_the_named_fields_and_refuses_a_missing_row():
 
     from oms.db import save_fields
 
-    channel = Channel.objects.create(code="shop", name="Shop")
-    order = Order(number="SO-S", channel=channel, currency="BRL", placed_at=timezone.now())
-    assert insert_unless_duplicate(order)
+    order = _saved_order("shop")
+    channel = order.channel
     before = order.updated_at
     Order.objects.filter(pk=order.pk).update(notes="kept")  # changed behind our back
     order.status, order.notes = "confirmed", "not written"
@@ -169,9 +178,7 @@ def test_write_together_inserts_and_updates_in_one_round_trip_on_postgresql(
 
     if not client_binding:  # as with server-side binding: one execute per statement
         monkeypatch.setattr(oms_db, "_binds_on_client", lambda cursor: False)
-    channel = Channel.objects.create(code="shop", name="Shop")
-    order = Order(number="SO-W", channel=channel, currency="BRL", placed_at=timezone.now())
-    assert insert_unless_duplicate(order)
+    order = _saved_order("shop")
     product = Product.objects.create(sku="P-W", name="W", price="1.00")
     line = OrderLine(order=order, product=product, sku="P-W", name="W", quantity=4, unit_price=1)
     write_together(insert=[[line]])
@@ -245,17 +252,6 @@ def _event(order, kind="note"):
     return OrderEvent(order=order, kind=kind, message="held", actor="test")
 
 
-def _saved_order(code="held"):
-    order = Order(
-        number=f"SO-{code}",
-        channel=Channel.objects.create(code=code, name="Shop"),
-        currency="BRL",
-        placed_at=timezone.now(),
-    )
-    assert insert_unless_duplicate(order)
-    return order
-
-
 @postgres_only  # elsewhere nothing is held
 def test_held_writes_go_with_the_next_statement_in_one_round_trip():
     from oms.db import write_together, writes_held
@@ -297,9 +293,7 @@ def test_a_rolled_back_savepoint_drops_what_was_held_inside_it():
                 raise ValueError("undo")
         except ValueError:
             pass
-    assert list(OrderEvent.objects.filter(order=order).values_list("kind", flat=True)) == [
-        "kept"
-    ]
+    assert list(OrderEvent.objects.filter(order=order).values_list("kind", flat=True)) == ["kept"]
 
 
 @postgres_only
