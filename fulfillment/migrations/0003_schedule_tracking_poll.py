@@ -1,29 +1,21 @@
-"""Data migration: the django-q2 schedule that polls carriers for tracking events.
-
-Every 30 minutes ``fulfillment.tasks.poll_tracking`` asks each carrier adapter that
-supports ``track`` about the shipments still on their way. Idempotent by name.
-"""
+"""Data migration: the django-q2 schedule that polls carriers for tracking events
+(``fulfillment.tasks.poll_tracking``, as listed in ``oms.schedules``). Idempotent."""
 
 from django.db import migrations
 
-SCHEDULE_NAME = "Poll carrier tracking"
+NAMES = ("Poll carrier tracking",)
 
 
 def create_schedule(apps, schema_editor):
-    Schedule = apps.get_model("django_q", "Schedule")
-    if not Schedule.objects.filter(name=SCHEDULE_NAME).exists():
-        Schedule.objects.create(
-            name=SCHEDULE_NAME,
-            func="fulfillment.tasks.poll_tracking",
-            schedule_type="I",  # every `minutes`
-            minutes=30,
-            repeats=-1,
-        )
+    from oms.schedules import ensure_schedules
+
+    ensure_schedules(apps.get_model("django_q", "Schedule"), names=NAMES)
 
 
 def remove_schedule(apps, schema_editor):
-    Schedule = apps.get_model("django_q", "Schedule")
-    Schedule.objects.filter(name=SCHEDULE_NAME).delete()
+    from oms.schedules import remove_schedules
+
+    remove_schedules(apps.get_model("django_q", "Schedule"), names=NAMES)
 
 
 class Migration(migrations.Migration):

@@ -1,29 +1,25 @@
 """Data migration: the django-q2 schedule that sweeps outgoing webhooks (re-queues
-attempts whose task was lost, closes attempts a dead worker left 'sending'), and the
-manager group's permissions on the new webhook and intake models. Idempotent."""
+attempts whose task was lost, closes attempts a dead worker left 'sending'), as listed
+in ``oms.schedules``, and the manager group's permissions on the new webhook and intake
+models. Idempotent."""
 
 from django.db import migrations
 
-SCHEDULE_NAME = "Sweep outgoing webhooks"
+NAMES = ("Sweep outgoing webhooks",)
 
 
 def forwards(apps, schema_editor):
     from oms.roles import sync_groups
+    from oms.schedules import ensure_schedules
 
-    Schedule = apps.get_model("django_q", "Schedule")
-    if not Schedule.objects.filter(name=SCHEDULE_NAME).exists():
-        Schedule.objects.create(
-            name=SCHEDULE_NAME,
-            func="oms.tasks.webhooks_sweep",
-            schedule_type="I",  # every `minutes`
-            minutes=5,
-            repeats=-1,
-        )
+    ensure_schedules(apps.get_model("django_q", "Schedule"), names=NAMES)
     sync_groups(apps)
 
 
 def backwards(apps, schema_editor):
-    apps.get_model("django_q", "Schedule").objects.filter(name=SCHEDULE_NAME).delete()
+    from oms.schedules import remove_schedules
+
+    remove_schedules(apps.get_model("django_q", "Schedule"), names=NAMES)
 
 
 class Migration(migrations.Migration):

@@ -1,43 +1,21 @@
-"""Data migration: the django-q2 schedules of Step 7, on every database.
-
-Nightly demand forecast (02:30 UTC), delay detection every 15 minutes, low-stock check
-hourly. Idempotent by name; ``manage.py setup_schedules`` creates or repairs the same
-rows.
-"""
-
-from datetime import datetime, time, timedelta, timezone
+"""Data migration: the django-q2 schedules of Step 7 (nightly demand forecast, delay
+detection, low-stock check), as listed in ``oms.schedules``. Idempotent by name."""
 
 from django.db import migrations
 
-SCHEDULES = [
-    # name, function, schedule type (D daily, I every `minutes`, H hourly), minutes
-    ("Nightly demand forecast", "inventory.tasks.refresh_forecasts", "D", None),
-    ("Delay detection", "orders.tasks.detect_delays", "I", 15),
-    ("Low-stock check", "inventory.tasks.check_low_stock", "H", None),
-]
+NAMES = ("Nightly demand forecast", "Delay detection", "Low-stock check")
 
 
 def create_schedules(apps, schema_editor):
-    Schedule = apps.get_model("django_q", "Schedule")
-    now = datetime.now(timezone.utc)
-    nightly = datetime.combine(now.date(), time(2, 30), tzinfo=timezone.utc)
-    if nightly <= now:
-        nightly += timedelta(days=1)
-    for name, func, kind, minutes in SCHEDULES:
-        if not Schedule.objects.filter(name=name).exists():
-            Schedule.objects.create(
-                name=name,
-                func=func,
-                schedule_type=kind,
-                minutes=minutes,
-                repeats=-1,
-                next_run=nightly if kind == "D" else now,
-            )
+    from oms.schedules import ensure_schedules
+
+    ensure_schedules(apps.get_model("django_q", "Schedule"), names=NAMES)
 
 
 def remove_schedules(apps, schema_editor):
-    Schedule = apps.get_model("django_q", "Schedule")
-    Schedule.objects.filter(name__in=[s[0] for s in SCHEDULES]).delete()
+    from oms.schedules import remove_schedules
+
+    remove_schedules(apps.get_model("django_q", "Schedule"), names=NAMES)
 
 
 class Migration(migrations.Migration):
