@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: venv install install-test run test lint format bench migrate seed clean
+.PHONY: venv install install-test run test test-fast lint format bench migrate seed clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -45,13 +45,29 @@ run: seed
 	$(PY) manage.py qcluster & \
 	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
-# The whole test suite; uses DATABASE_URL when set (PostgreSQL in CI), else SQLite.
+# The whole test suite, in two stages: the fast tests, then the slow ones (browser,
+# resilience, soak: marker "slow"). On PostgreSQL when DATABASE_URL is set or a server
+# answers on 127.0.0.1:5432 (database oms_test), else SQLite; TEST_DB=sqlite forces
+# SQLite (the fallbacks production never runs, but the demo does).
 PYTEST_WORKERS ?= 2
+PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS)
 test: install-test
-	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	@url="$$($(PY) scripts/test_database_url.py)" || exit 1; \
+	if [ -n "$$url" ]; then export DATABASE_URL="$$url"; else unset DATABASE_URL; fi; \
+	echo "tests on $${DATABASE_URL:-SQLite}"; \
+	$(PYTEST) -m "not slow" $(PYTEST_ARGS) || [ $$? -eq 5 ] || exit 1; \
+	$(PYTEST) -m slow $(PYTEST_ARGS) || [ $$? -eq 5 ]
+
+test-fast: install-test
+	@url="$$($(PY) scripts/test_database_url.py)" || exit 1; \
+	if [ -n "$$url" ]; then export DATABASE_URL="$$url"; else unset DATABASE_URL; fi; \
+	echo "tests on $${DATABASE_URL:-SQLite}"; \
+	$(PYTEST) -m "not slow" $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 lint: install-test
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(PY) manage.py makemigrations --check --dry-run
 
 format: install-test
 	$(VENV)/bin/ruff format .

@@ -5,6 +5,17 @@ from django.db import connection
 
 os.environ.setdefault("Q_SYNC", "1")
 
+SLOW_FOLDERS = ("e2e", "resilience")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser, resilience and soak tests are ``slow``: ``make test`` runs them as a
+    stage of their own, after the fast tests."""
+    for item in items:
+        parts = item.path.parts
+        if "tests" in parts and parts[parts.index("tests") + 1] in SLOW_FOLDERS:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(autouse=True)
 def _q_sync(monkeypatch):
