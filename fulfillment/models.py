@@ -49,12 +49,20 @@ class Carrier(models.Model):
     class Kind(models.TextChoices):
         TABLE_RATE = "table_rate", "Table rates (built in)"
         HTTP = "http", "HTTP courier API"
+        EASYPARCEL = "easyparcel", "EasyParcel (open API 2025-09)"
 
     code = models.SlugField(max_length=32, unique=True)
     name = models.CharField(max_length=128)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TABLE_RATE)
     base_url = models.URLField(blank=True, default="")
     api_key = models.CharField(max_length=255, blank=True, default="")
+    # OAuth 2.0 clients (EasyParcel): the app's credentials from the courier's developer
+    # hub; the tokens live in CarrierToken.
+    client_id = models.CharField(max_length=255, blank=True, default="")
+    client_secret = models.CharField(max_length=255, blank=True, default="")
+    # The secret part of the URL we register for the courier's webhooks
+    # (/api/v1/carriers/<code>/webhooks/<secret>/).
+    webhook_secret = models.CharField(max_length=64, blank=True, default="")
     tracking_url_template = models.CharField(
         max_length=255, blank=True, default="", help_text="e.g. https://c.example/t/{tracking}"
     )
@@ -65,6 +73,22 @@ class Carrier(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class CarrierToken(models.Model):
+    """A carrier's OAuth 2.0 tokens. One row per carrier; refreshed before it expires,
+    under a row lock so that two workers never refresh at once (a refresh token is
+    single use: the second refresh would be refused)."""
+
+    carrier = models.OneToOneField(Carrier, on_delete=models.CASCADE, related_name="token")
+    access_token = models.TextField(blank=True, default="")
+    expires_at = models.DateTimeField(null=True, blank=True)
+    refresh_token = models.TextField(blank=True, default="")
+    refresh_expires_at = models.DateTimeField(null=True, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"token of {self.carrier_id}"
 
 
 class CarrierService(models.Model):
@@ -139,6 +163,14 @@ class Shipment(models.Model):
     height_cm = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
     # The carrier's label as booked (PDF); blank until booked through a carrier adapter.
     label_pdf = models.FileField(upload_to="labels/%Y/%m/", blank=True, default="")
+    # The carrier's own number for the booking (EasyParcel: ES-YYMM-XXXXX), for voids.
+    carrier_reference = models.CharField(max_length=255, blank=True, default="")
+    label_url = models.URLField(max_length=500, blank=True, default="")
+    # Set while a booking is with the carrier (a second booking waits or is refused).
+    booking_started_at = models.DateTimeField(null=True, blank=True)
+    manifest = models.ForeignKey(
+        "Manifest", on_delete=models.SET_NULL, null=True, blank=True, related_name="shipments"
+    )
     estimated_delivery = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     shipped_at = models.DateTimeField(null=True, blank=True)
@@ -165,6 +197,50 @@ SHIPMENT_TRANSITIONS: dict[str, set[str]] = {
 }
 OPEN_SHIPMENT_STATUSES = (SH.ALLOCATED, SH.PICKING, SH.PICKED, SH.PACKED)
 del SH
+
+
+class ShipmentParcel(models.Model):
+    """One box of a shipment that goes in several (the first box is parcel 1). A
+    shipment without parcel rows is one box with the shipment's own weight and size."""
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="parcels")
+    sequence = models.PositiveIntegerField()
+    weight_grams = models.PositiveIntegerField()
+    length_cm = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
+    width_cm = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
+    height_cm = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
+    tracking_number = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    carrier_reference = models.CharField(max_length=255, blank=True, default="")
+    label_pdf = models.FileField(upload_to="labels/%Y/%m/", blank=True, default="")
+
+    class Meta:
+        ordering = ["shipment_id", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["shipment", "sequence"], name="parcel_unique_seq"),
+            models.CheckConstraint(condition=Q(weight_grams__gt=0), name="parcel_weight_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shipment_id} box {self.sequence}"
+
+
+class Manifest(models.Model):
+    """End of day: the parcels one carrier collects from one point, handed over and
+    listed on one sheet (and, where the carrier has one, its pickup request)."""
+
+    number = models.CharField(max_length=20, unique=True)
+    carrier = models.CharField(max_length=64)
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="manifests")
+    pickup_reference = models.CharField(max_length=255, blank=True, default="")
+    pickup_note = models.CharField(max_length=255, blank=True, default="")
+    created_by = models.CharField(max_length=150, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.number
 
 
 class ShipmentLine(models.Model):

@@ -31,16 +31,12 @@ from fulfillment.services import (
     order_release_and_allocate,
     pick_list_complete,
     pick_list_create,
-    shipment_pack,
     shipment_pick,
     shipment_reroute,
     shipment_short_pick,
 )
-from fulfillment.services.shipping import (
-    shipment_book_and_ship,
-    shipment_rate_quotes,
-    shipment_record_package,
-)
+from fulfillment.services.booking import shipment_pack_and_ship
+from fulfillment.services.shipping import shipment_rate_quotes
 from inventory.models import Product, Warehouse
 from inventory.selectors import product_by_code
 from oms.exceptions import DomainError
@@ -456,20 +452,6 @@ def service_choices(shipment: Shipment) -> list[tuple[str, str]]:
         return []
 
 
-def book_and_ship(*, shipment: Shipment, weight_grams: int, service_code: str, actor) -> Shipment:
-    """Pack with the weighed weight, then rate-shop (or take the chosen service), book
-    the label and ship (``shipment_book_and_ship``, which calls the carrier outside any
-    transaction). When booking is refused the shipment stays packed and the pack page
-    offers the ship form again."""
-    if shipment.status != Status.PACKED:
-        shipment_pack(shipment=shipment, weight_grams=weight_grams, actor=actor)
-    elif weight_grams and weight_grams != shipment.weight_grams:
-        shipment_record_package(shipment=shipment, weight_grams=weight_grams, actor=actor)
-    shipment_book_and_ship(shipment=shipment, service_code=service_code or None, actor=actor)
-    shipment.refresh_from_db()
-    return shipment
-
-
 def document_urls(number: str) -> dict[str, str]:
     """The label and packing slip PDFs of a shipment (``fulfillment.document_urls``)."""
     urls = {}
@@ -669,7 +651,7 @@ def _ship(request, shipment: Shipment, weight: int, service: str):
         )
         return _pack_response(request, shipment)
     try:
-        shipment = book_and_ship(
+        shipment = shipment_pack_and_ship(
             shipment=shipment, weight_grams=weight, service_code=service, actor=request.user
         )
     except DomainError as exc:

@@ -290,6 +290,8 @@ else:
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "OMS Store <orders@example.com>")
 OMS_PUBLIC_URL = os.environ.get("OMS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 OMS_COMPANY_NAME = os.environ.get("OMS_COMPANY_NAME", "OMS Store")
+# The sender's phone on courier bookings that need one (EasyParcel).
+OMS_COMPANY_PHONE = os.environ.get("OMS_COMPANY_PHONE", "")
 # Days after delivery a customer may send items back (packing slips and e-mails say so).
 OMS_RETURN_DAYS = int(os.environ.get("OMS_RETURN_DAYS", "30"))
 # A failed e-mail is tried again this many times in all, minutes apart (doubling).

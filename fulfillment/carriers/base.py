@@ -1,8 +1,14 @@
-"""The carrier interface: every courier integration is an adapter with three calls.
+"""The carrier interface: every courier integration is an adapter with these calls.
 
-``quote(shipment) -> [Rate]``          the services that can take this parcel, priced
-``book(shipment, rate) -> Booking``    a tracking number and the label (PDF bytes)
+``quote(shipment) -> [Rate]``          the services that can take the shipment's
+                                       parcels (all of them: one price for the set)
+``book(shipment, rate) -> Booking``    a tracking number and the label (PDF bytes),
+                                       one per parcel when it goes in several
 ``track(tracking_number) -> [TrackingEvent]``  the carrier's scans (adapters that can)
+``void(shipment)``                     cancel a booked label before hand-over
+                                       (``supports_void``; others refuse clearly)
+``request_pickup(manifest, shipments) -> str``  ask the carrier to collect the day's
+                                       parcels (``supports_pickup``); the reference
 
 Adapters talk to the outside world only; they never change our rows. The services in
 ``fulfillment.services.shipping`` choose a rate, call ``book`` and then ship the
@@ -12,7 +18,7 @@ shipment through ``shipment_ship``; tracking events go through
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -53,6 +59,14 @@ class CarrierRefused(CarrierError):
     code = "carrier_refused"
 
 
+class CarrierCannot(CarrierError):
+    """We asked the adapter for something its courier does not offer (voiding a label,
+    a pickup request, several parcels): a conflict, not a gateway failure."""
+
+    code = "carrier_not_supported"
+    status_code = 409
+
+
 # --------------------------------------------------------------------------- values
 
 
@@ -89,12 +103,24 @@ class Rate:
 
 
 @dataclass(frozen=True)
-class Booking:
-    """What the carrier gave us for a booked parcel."""
+class ParcelBooking:
+    """One box of a booking: its tracking number, label and the carrier's reference."""
 
     tracking_number: str
     label_pdf: bytes | None = None
     carrier_reference: str = ""
+
+
+@dataclass(frozen=True)
+class Booking:
+    """What the carrier gave us for a booked shipment: the first parcel's tracking
+    number, the label of all parcels (one PDF), and each parcel's own when several."""
+
+    tracking_number: str
+    label_pdf: bytes | None = None
+    carrier_reference: str = ""
+    label_url: str = ""
+    parcels: tuple[ParcelBooking, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -165,6 +191,26 @@ class Parcel:
             height_cm=shipment.height_cm,
         )
 
+    @classmethod
+    def all_of(cls, shipment: Shipment) -> list[Parcel]:
+        """The shipment's boxes: one per ``ShipmentParcel`` row, else the shipment as
+        one box."""
+        whole = cls.of(shipment)
+        rows = list(shipment.parcels.order_by("sequence"))
+        if not rows:
+            return [whole]
+        return [
+            replace(
+                whole,
+                reference=f"{shipment.number}-{row.sequence}",
+                weight_grams=row.weight_grams,
+                length_cm=row.length_cm,
+                width_cm=row.width_cm,
+                height_cm=row.height_cm,
+            )
+            for row in rows
+        ]
+
     def as_dict(self) -> dict:
         def dim(value):
             return None if value is None else str(value)
@@ -192,9 +238,13 @@ def shipment_weight_grams(shipment: Shipment) -> int:
 
 
 class CarrierAdapter:
-    """Base of the adapters. Subclasses set ``supports_tracking`` when ``track`` works."""
+    """Base of the adapters. Subclasses set ``supports_tracking`` when ``track`` works,
+    ``supports_void`` when the courier cancels a booked label, ``supports_pickup`` when
+    it takes pickup requests."""
 
     supports_tracking = False
+    supports_void = False
+    supports_pickup = False
 
     def __init__(self, carrier: Carrier):
         self.carrier = carrier
@@ -207,3 +257,12 @@ class CarrierAdapter:
 
     def track(self, tracking_number: str) -> list[TrackingEvent]:
         raise CarrierError(f"{self.carrier.code} does not report tracking events")
+
+    def void(self, shipment: Shipment) -> None:
+        raise CarrierCannot(
+            f"{self.carrier.code} cannot cancel a booked label through its API: cancel it "
+            "with the courier, then ship the parcel or record its new label"
+        )
+
+    def request_pickup(self, manifest, shipments) -> str:
+        raise CarrierCannot(f"{self.carrier.code} takes no pickup requests through its API")

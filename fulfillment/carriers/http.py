@@ -42,6 +42,7 @@ from fulfillment.carriers.base import (
     Booking,
     CarrierAdapter,
     CarrierBadResponse,
+    CarrierCannot,
     CarrierError,
     CarrierRefused,
     CarrierUnavailable,
@@ -77,7 +78,7 @@ class HttpCarrier(CarrierAdapter):
     # ------------------------------------------------------------------ interface
 
     def quote(self, shipment) -> list[Rate]:
-        parcel = Parcel.of(shipment)
+        parcel = self._one_parcel(shipment)
         body = self._call("POST", "rates", _parcel_body(parcel))
         rows = _field(body, "rates", list, "rates", self)
         rates = []
@@ -98,7 +99,7 @@ class HttpCarrier(CarrierAdapter):
         return rates
 
     def book(self, shipment, rate: Rate) -> Booking:
-        parcel = Parcel.of(shipment)
+        parcel = self._one_parcel(shipment)
         body = self._call(
             "POST",
             "shipments",
@@ -146,6 +147,15 @@ class HttpCarrier(CarrierAdapter):
             )
         return events
 
+    def _one_parcel(self, shipment) -> Parcel:
+        """The protocol carries one parcel per shipment; several boxes are refused."""
+        parcels = Parcel.all_of(shipment)
+        if len(parcels) > 1:
+            raise CarrierCannot(
+                f"{self.carrier.code} takes one parcel per shipment, not {len(parcels)}"
+            )
+        return parcels[0]
+
     # ------------------------------------------------------------------ transport
 
     def _url(self, path: str) -> str:
@@ -160,9 +170,14 @@ class HttpCarrier(CarrierAdapter):
             carrier=self.carrier.code,
         )
 
-    def _send(self, method: str, url: str, body: dict | None, headers: dict) -> tuple[int, bytes]:
+    def _send(
+        self, method: str, url: str, body: dict | bytes | None, headers: dict
+    ) -> tuple[int, bytes]:
         """One request with retries; returns (status, body) of a 2xx answer."""
-        data = json.dumps(body).encode() if body is not None else None
+        if isinstance(body, bytes):  # already encoded (a form body)
+            data = body
+        else:
+            data = json.dumps(body).encode() if body is not None else None
         last = ""
         for attempt in range(1, self.attempts + 1):
             request = urllib.request.Request(url, data=data, method=method, headers=headers)

@@ -11,9 +11,10 @@ the origin country) and a label rendered by ``fulfillment.documents``.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from fulfillment import geo
-from fulfillment.carriers.base import Booking, CarrierAdapter, Parcel, Rate
+from fulfillment.carriers.base import Booking, CarrierAdapter, Parcel, ParcelBooking, Rate
 from fulfillment.models import ShippingRate
 
 S10_WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
@@ -39,15 +40,40 @@ def s10_number(prefix: str, serial: int, country: str) -> str:
 
 
 class TableRateCarrier(CarrierAdapter):
+    """Prices every box from the tables; a service quotes only when it takes every box
+    (the price is the sum, the transit the slowest box's). Its labels are its own, so
+    voiding one cancels nothing anywhere else; it takes no pickup requests."""
+
     supports_tracking = False
+    supports_void = True
 
     def quote(self, shipment) -> list[Rate]:
-        parcel = Parcel.of(shipment)
-        country = parcel.destination.country
+        parcels = Parcel.all_of(shipment)
+        country = parcels[0].destination.country
         if not country:
             return []
-        region = geo.region_code(country, parcel.destination.region)
-        grams = parcel.weight_grams
+        region = geo.region_code(country, parcels[0].destination.region)
+        per_box = [self._best(country, region, p.weight_grams) for p in parcels]
+        services = set.intersection(*(set(best) for best in per_box))
+        rates = []
+        for service_id in sorted(services):
+            rows = [best[service_id] for best in per_box]
+            first = rows[0]
+            rates.append(
+                Rate(
+                    carrier=self.carrier.code,
+                    service=first.service.code,
+                    service_name=first.service.name,
+                    price=sum((row.price for row in rows), Decimal("0")),
+                    currency=first.currency,
+                    transit_days=max(row.transit_days for row in rows),
+                    carrier_name=self.carrier.name,
+                )
+            )
+        rates.sort(key=lambda r: r.service)
+        return rates
+
+    def _best(self, country: str, region: str, grams: int) -> dict[int, ShippingRate]:
         rows = (
             ShippingRate.objects.filter(
                 service__carrier=self.carrier,
@@ -66,25 +92,30 @@ class TableRateCarrier(CarrierAdapter):
             current = best.get(row.service_id)
             if current is None or _rank(row) < _rank(current):
                 best[row.service_id] = row
-        return [
-            Rate(
-                carrier=self.carrier.code,
-                service=row.service.code,
-                service_name=row.service.name,
-                price=row.price,
-                currency=row.currency,
-                transit_days=row.transit_days,
-                carrier_name=self.carrier.name,
-            )
-            for row in best.values()
-        ]
+        return best
 
     def book(self, shipment, rate: Rate) -> Booking:
-        from fulfillment.documents import render_label_pdf
+        from fulfillment.documents import merge_pdfs, render_label_pdf
 
-        tracking = s10_number(self.carrier.code, shipment.pk, shipment.warehouse.country)
-        label = render_label_pdf(shipment, tracking_number=tracking, rate=rate)
-        return Booking(tracking_number=tracking, label_pdf=label)
+        country = shipment.warehouse.country
+        rows = list(shipment.parcels.order_by("sequence"))
+        if not rows:
+            tracking = s10_number(self.carrier.code, shipment.pk, country)
+            label = render_label_pdf(shipment, tracking_number=tracking, rate=rate)
+            return Booking(tracking_number=tracking, label_pdf=label)
+        parcels = []
+        for row in rows:
+            tracking = s10_number(self.carrier.code, shipment.pk * 100 + row.sequence, country)
+            label = render_label_pdf(shipment, tracking_number=tracking, rate=rate)
+            parcels.append(ParcelBooking(tracking_number=tracking, label_pdf=label))
+        return Booking(
+            tracking_number=parcels[0].tracking_number,
+            label_pdf=merge_pdfs([p.label_pdf for p in parcels]),
+            parcels=tuple(parcels),
+        )
+
+    def void(self, shipment) -> None:
+        """Nothing to cancel: the label and its number are ours."""
 
 
 def _rank(row: ShippingRate) -> tuple:

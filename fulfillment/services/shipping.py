@@ -13,20 +13,19 @@ business day at a weekend).
 
 Carriers are called outside any transaction (they are network calls); the rows change
 afterwards, under the usual locks (order, then shipment), through ``shipment_ship`` and
-``shipment_deliver``.
+``shipment_deliver``. Booking a label, voiding it and boxes are in
+``fulfillment.services.booking``.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -37,7 +36,6 @@ from fulfillment.exceptions import FulfillmentError
 from fulfillment.models import OPEN_SHIPMENT_STATUSES, Carrier, Shipment, TrackingEvent
 from fulfillment.services.shipments import (
     _lock,
-    _require_order_active,
     shipment_deliver,
     shipment_ship,
 )
@@ -275,65 +273,6 @@ def shipment_choose_rate(*, shipment: Shipment, service_code: str | None = None)
     return _shop(shipment, service_code).rate
 
 
-def shipment_book_and_ship(
-    *, shipment: Shipment, service_code: str | None = None, actor=None
-) -> Shipment:
-    """Choose the rate, book it with the carrier, store the label and ship: the order
-    event records the quotes considered. A packed shipment only; on any refusal (no
-    rate, the carrier down) the shipment stays packed.
-
-    Locks (after the carrier answered): the order, then the shipment, then stock levels,
-    as ``shipment_ship``."""
-    _check_bookable(shipment)
-    shopping = _shop(shipment, service_code)
-    rate = shopping.rate
-    carrier = Carrier.objects.get(code=rate.carrier)
-    booking = adapter_for(carrier).book(shipment, rate)
-    with transaction.atomic():
-        _lock(shipment)
-        _check_bookable(shipment)
-        if booking.label_pdf:
-            safe = re.sub(r"[^A-Za-z0-9_-]", "", booking.tracking_number)[:40]
-            shipment.label_pdf.save(
-                f"{shipment.number}-{safe}.pdf",
-                ContentFile(booking.label_pdf),
-                save=False,
-            )
-            shipment.save(update_fields=["label_pdf"])
-        order_services.order_add_event(
-            order=shipment.order,
-            kind=OrderEvent.Kind.NOTE,
-            message=f"Rate shopping for {shipment.number}: {shopping.reason} "
-            f"({rate.price} {rate.currency}, {rate.transit_days} business day(s)); "
-            f"{len(shopping.quotes)} quote(s) considered"
-            + (f"; {', '.join(shopping.errors)} did not answer" if shopping.errors else ""),
-            actor=actor,
-            data={"shipment": shipment.number, "rate_shopping": shopping.as_dict()},
-        )
-        shipment_ship(
-            shipment=shipment,
-            carrier=rate.carrier,
-            service=rate.service,
-            tracking_number=booking.tracking_number,
-            shipping_cost=rate.price,
-            estimated_delivery=rate.estimated_delivery,
-            actor=actor,
-        )
-    return shipment
-
-
-def _check_bookable(shipment: Shipment) -> None:
-    if shipment.status != Status.PACKED:
-        raise InvalidTransition(
-            entity="Shipment",
-            number=shipment.number,
-            current=shipment.status,
-            move="book a carrier",
-            detail="pack it first" if shipment.status in OPEN_SHIPMENT_STATUSES else "",
-        )
-    _require_order_active(shipment, "book a carrier")
-
-
 # --------------------------------------------------------------------------- tracking
 
 
@@ -502,3 +441,8 @@ def tracking_poll(*, limit: int = 500) -> dict[str, int]:
             counts["events"] += result.created
             counts["delivered"] += Status.DELIVERED in result.moved
     return counts
+
+
+# Booking lives in its own module (it builds on rate shopping above); kept importable
+# from here for the callers that know it as a shipping service.
+from fulfillment.services.booking import shipment_book_and_ship  # noqa: E402, F401
