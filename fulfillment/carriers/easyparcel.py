@@ -378,7 +378,7 @@ class EasyParcelCarrier(HttpCarrier):
             if r.get("status") != "success" and r.get("message") != "Shipment Already Cancelled"
         ]
         if refused:
-            raise CarrierRefused(
+            raise CarrierCannot(
                 "EasyParcel would not cancel: " + "; ".join(refused), carrier=self.carrier.code
             )
 
@@ -537,6 +537,24 @@ class EasyParcelCarrier(HttpCarrier):
                 carrier_status=exc.data.get("carrier_status"),
             ) from None
         return self._json(raw, path)
+
+    def _message(self, payload: bytes) -> str:
+        """The documented error bodies: ``data.errors`` (400), ``message``, or the 401's
+        ``error.name``."""
+        import json
+
+        try:
+            answer = json.loads(payload.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return payload.decode("utf-8", "replace").strip()[:200]
+        if not isinstance(answer, dict):
+            return ""
+        error = answer.get("error")
+        if isinstance(error, dict) and error.get("name"):
+            return str(error["name"])
+        if isinstance(error, str):
+            return error
+        return _errors(answer)
 
     def _json(self, raw: bytes, path: str) -> dict:
         import json

@@ -78,6 +78,8 @@ SERVICES = [
 ]
 DROP_OFF_SERVICE = "EP-CS0JT"  # its AWB comes later (shipment details), as Aramex's does
 UNKNOWN_POSTCODES = {"00000", "99999"}
+MAX_WEIGHT_KG = 20
+COLLECTED = {4, 5, 6, 8, 9, 10, 11}  # status codes once the courier has the parcel
 
 
 def _now() -> str:
@@ -516,7 +518,7 @@ class FakeEasyParcel:
                 status, message = "error", "The remark field is required"
             elif shipment.cancelled:
                 status, message = "error", "Shipment Already Cancelled"
-            elif any(e["shipment_status_code"] in range(4, 12) for e in shipment.log):
+            elif any(e["shipment_status_code"] in COLLECTED for e in shipment.log):
                 status, message = "error", "Shipment Cannot Be Cancelled"
             else:
                 shipment.cancelled = True
@@ -565,6 +567,8 @@ def _quote_errors(item: dict) -> list[str]:
     weight = item.get("weight")
     if not isinstance(weight, int | float) or weight <= 0:
         errors.append("The weight field is required")
+    elif weight > MAX_WEIGHT_KG:
+        errors.append("Weight exceeds service limits")
     return errors
 
 
@@ -614,8 +618,10 @@ def _price(service_id: str, weight: Decimal) -> Decimal:
 
 def _label_pdf(shipment: FakeShipment) -> bytes:
     """A one-page PDF whose text is the AWB number (what a courier label carries)."""
-    text = f"EasyParcel AWB {shipment.awb_number} {shipment.shipment_number}"
-    stream = f"BT /F1 18 Tf 20 200 Td ({text}) Tj ET".encode()
+    stream = (
+        f"BT /F1 14 Tf 20 380 Td (EasyParcel) Tj 0 -24 Td (AWB {shipment.awb_number}) Tj "
+        f"0 -24 Td ({shipment.shipment_number}) Tj ET"
+    ).encode()
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",

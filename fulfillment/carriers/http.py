@@ -189,7 +189,7 @@ class HttpCarrier(CarrierAdapter):
                 if exc.code < 500 and exc.code != 429:
                     raise CarrierRefused(
                         f"Carrier {self.carrier.code} refused the request "
-                        f"({exc.code}): {_message(payload) or exc.reason}",
+                        f"({exc.code}): {self._message(payload) or exc.reason}",
                         carrier=self.carrier.code,
                         carrier_status=exc.code,
                     ) from None
@@ -221,6 +221,9 @@ class HttpCarrier(CarrierAdapter):
             f"Carrier {self.carrier.code} is unavailable: {last} after {self.attempts} attempt(s)",
             carrier=self.carrier.code,
         )
+
+    def _message(self, payload: bytes) -> str:
+        return _message(payload)
 
     def _headers(self, *, json_body: bool) -> dict:
         headers = {"Accept": "application/json", "User-Agent": "oms-carrier/1"}

@@ -17,6 +17,7 @@ from fulfillment.services import shipment_pack
 from fulfillment.services.shipping import next_business_day
 from tests import factories as f
 from tests.api.conftest import anon_api, api, manager_api, nobody_api, warehouse_api  # noqa: F401
+from tests.easyparcel import easyparcel, easyparcel_api  # noqa: F401
 
 ADDRESS_SP = {
     "name": "Ana Lima",
