@@ -13,13 +13,14 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 
 from fulfillment import documents, services
 from fulfillment.carriers.base import TrackingEvent as CarrierEvent
 from fulfillment.document_views import pdf_response
-from fulfillment.models import PickList, Shipment, ShipmentLine, TrackingEvent
+from fulfillment.models import PickList, Shipment, ShipmentLine, ShipmentParcel, TrackingEvent
 from fulfillment.selectors import shipment_queryset
-from fulfillment.services import shipping
+from fulfillment.services import booking, shipping
 from oms.api import ModelSerializer, RolePermission, idempotent, validated_data
 from orders.api import (
     ORDER_ERRORS,
@@ -130,6 +131,19 @@ class ShipmentLineSerializer(ModelSerializer):
         return self.context.get("bins", {}).get(line.order_line.product_id, "")
 
 
+class ShipmentParcelSerializer(ModelSerializer):
+    class Meta:
+        model = ShipmentParcel
+        fields = [
+            "sequence",
+            "weight_grams",
+            "length_cm",
+            "width_cm",
+            "height_cm",
+            "tracking_number",
+        ]
+
+
 class ShipmentSerializer(ModelSerializer):
     order = serializers.CharField(source="order.number")
     warehouse = serializers.CharField(source="warehouse.code")
@@ -157,7 +171,23 @@ class ShipmentSerializer(ModelSerializer):
             "shipped_at",
             "delivered_at",
             "lines",
+            "parcels",
         ]
+
+    parcels = ShipmentParcelSerializer(many=True, read_only=True)
+
+
+class ParcelInSerializer(serializers.Serializer):
+    weight_grams = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    length_cm = serializers.DecimalField(
+        max_digits=5, decimal_places=1, min_value=Decimal("0.1"), required=False
+    )
+    width_cm = serializers.DecimalField(
+        max_digits=5, decimal_places=1, min_value=Decimal("0.1"), required=False
+    )
+    height_cm = serializers.DecimalField(
+        max_digits=5, decimal_places=1, min_value=Decimal("0.1"), required=False
+    )
 
 
 class PackSerializer(serializers.Serializer):
@@ -171,6 +201,64 @@ class PackSerializer(serializers.Serializer):
     height_cm = serializers.DecimalField(
         max_digits=5, decimal_places=1, min_value=Decimal("0.1"), required=False
     )
+    parcels = ParcelInSerializer(
+        many=True,
+        required=False,
+        max_length=50,
+        help_text="The boxes, when the shipment goes in several (each its weight and size)",
+    )
+
+
+class RateSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="carrier/service, what book/ takes as service")
+    carrier = serializers.CharField()
+    carrier_name = serializers.CharField()
+    service = serializers.CharField()
+    service_name = serializers.CharField()
+    price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    transit_days = serializers.IntegerField(help_text="Business days from hand-over")
+    estimated_delivery = serializers.DateField(allow_null=True)
+    meets_promise = serializers.BooleanField()
+    chosen = serializers.BooleanField(help_text="What rate shopping picks (book/ without service)")
+
+
+class RatesSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    promised_delivery = serializers.DateField(allow_null=True)
+    promise_basis = serializers.CharField()
+    chosen = serializers.CharField()
+    reason = serializers.CharField()
+    quotes = RateSerializer(many=True)
+    carrier_errors = serializers.DictField(child=serializers.CharField())
+
+
+class BookSerializer(serializers.Serializer):
+    service = serializers.CharField(
+        max_length=100,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="carrier/service from rates/ (or a service code one carrier has); blank: "
+        "rate shopping",
+    )
+
+
+class BookingSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    status = serializers.CharField()
+    carrier = serializers.CharField()
+    service = serializers.CharField()
+    tracking_number = serializers.CharField()
+    parcels_tracking = serializers.ListField(child=serializers.CharField())
+    shipping_cost = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    estimated_delivery = serializers.DateField(allow_null=True)
+    label_url = serializers.CharField(help_text="Our label.pdf of the shipment (the carrier's)")
+    created = serializers.BooleanField(help_text="False when it was already booked")
+
+
+class VoidSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=255, required=False, default="", allow_blank=True)
 
 
 class ShipSerializer(serializers.Serializer):
@@ -265,7 +353,7 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     serializer_class = ShipmentSerializer
     permission_classes = [RolePermission]
     warehouse_read = True
-    warehouse_actions = ("pick", "pack", "ship", "deliver")
+    warehouse_actions = ("pick", "pack", "ship", "deliver", "book", "void_label")
     lookup_field = "number"
     lookup_value_regex = "[^/]+"
     filterset_class = ShipmentFilter
@@ -291,6 +379,8 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["post"])
     @idempotent
     def pack(self, request, number=None):
+        """Record the shipment as packed, with its weight and size, or its boxes
+        (``parcels``) when it goes in several."""
         shipment = self.get_object()
         data = validated_data(PackSerializer, request)
         with transaction.atomic():
@@ -300,6 +390,101 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             dims = {k: data[k] for k in ("length_cm", "width_cm", "height_cm") if k in data}
             if dims:
                 shipping.shipment_record_package(shipment=shipment, actor=request.user, **dims)
+            if "parcels" in data:
+                booking.shipment_set_parcels(
+                    shipment=shipment, parcels=data["parcels"], actor=request.user
+                )
+        return self._respond(shipment)
+
+    @extend_schema(
+        request=None,
+        responses={200: RatesSerializer, **SHIPMENT_ERRORS},
+        description="Quotes of every active carrier for the shipment's parcels (all its "
+        "boxes together), cheapest first, each with its estimated delivery and whether it "
+        "meets the order's promise; `chosen` is what `book/` takes without a service. 409 "
+        "once shipped, or when no carrier serves it (carriers that fail are named in "
+        "`carrier_errors`, not fatal).",
+    )
+    @action(detail=True, methods=["get"])
+    def rates(self, request, number=None):
+        shipment = self.get_object()
+        shopping = shipping.shipment_rate_shopping(shipment=shipment)
+        quotes = []
+        for rate in shopping.quotes:
+            row = rate.as_dict()
+            row["meets_promise"] = bool(
+                shopping.promised and rate.estimated_delivery <= shopping.promised
+            )
+            row["chosen"] = rate.code == shopping.rate.code
+            quotes.append(row)
+        return Response(
+            {
+                "number": shipment.number,
+                "promised_delivery": shopping.promised,
+                "promise_basis": shopping.promise_basis,
+                "chosen": shopping.rate.code,
+                "reason": shopping.reason,
+                "quotes": quotes,
+                "carrier_errors": shopping.errors,
+            }
+        )
+
+    def _booking(self, request, shipment, created: bool, code=status.HTTP_200_OK):
+        shipment.refresh_from_db()
+        label = reverse("shipment-label-pdf", kwargs={"number": shipment.number}, request=request)
+        return Response(
+            {
+                "number": shipment.number,
+                "status": shipment.status,
+                "carrier": shipment.carrier,
+                "service": shipment.service,
+                "tracking_number": shipment.tracking_number,
+                "parcels_tracking": list(
+                    shipment.parcels.order_by("sequence").values_list("tracking_number", flat=True)
+                ),
+                "shipping_cost": shipment.shipping_cost,
+                "estimated_delivery": shipment.estimated_delivery,
+                "label_url": label,
+                "created": created,
+            },
+            status=code,
+        )
+
+    @extend_schema(
+        request=BookSerializer,
+        responses={201: BookingSerializer, 200: BookingSerializer, **SHIPMENT_ERRORS},
+        description="Book the label of a packed shipment with a carrier: rate shopping, or "
+        "the `service` named (from `rates/`). Idempotent: a shipment already booked "
+        "answers its booking (200, `created` false) and books nothing; a new booking is "
+        "201. The shipment stays packed until `ship/`. 409: not packed, order on hold, "
+        "no rate for the service, a booking of it in progress, or the carrier refusing "
+        "(box not measured); 502 when the carrier is down or refuses the address.",
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def book(self, request, number=None):
+        shipment = self.get_object()
+        data = validated_data(BookSerializer, request)
+        shipment, created = booking.shipment_book(
+            shipment=shipment, service_code=data["service"] or None, actor=request.user
+        )
+        return self._booking(
+            request, shipment, created, status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+    @extend_schema(
+        request=VoidSerializer,
+        responses={200: ShipmentSerializer, **SHIPMENT_ERRORS},
+        description="Cancel the booked label before hand-over (with the carrier where its "
+        "API allows), so the shipment can be booked again. 409 once shipped, without a "
+        "label, or when the carrier will not cancel it (e.g. it has collected the parcel).",
+    )
+    @action(detail=True, methods=["post"], url_path="void-label")
+    @idempotent
+    def void_label(self, request, number=None):
+        shipment = self.get_object()
+        data = validated_data(VoidSerializer, request)
+        booking.shipment_void_label(shipment=shipment, reason=data["reason"], actor=request.user)
         return self._respond(shipment)
 
     @extend_schema(request=ShipSerializer, responses={200: ShipmentSerializer, **SHIPMENT_ERRORS})

@@ -284,6 +284,7 @@ class TrackingEvent(models.Model):
     class Source(models.TextChoices):
         API = "api", "Pushed to the API"
         POLL = "poll", "Polled from the carrier"
+        WEBHOOK = "webhook", "Read back after the carrier's webhook"
 
     shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="tracking_events")
     code = models.CharField(max_length=20, choices=Code.choices)

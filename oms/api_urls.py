@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import ScopedRateThrottle
 
 from fulfillment.api import OrderWorkflowViewSet, PickListViewSet, ShipmentViewSet
+from fulfillment.carrier_webhooks import CarrierWebhookView
 from inventory.api import (
     ProductViewSet,
     StockMovementViewSet,
@@ -54,6 +55,11 @@ urlpatterns = [
         "v1/channels/<slug:code>/intake/woocommerce/",
         WooCommerceIntakeView.as_view(),
         name="channel-intake-woocommerce",
+    ),
+    path(
+        "v1/carriers/<slug:code>/webhooks/<str:secret>/",
+        CarrierWebhookView.as_view(),
+        name="carrier-webhook",
     ),
     path("v1/", include(router.urls)),
     path("v1/auth/token/", ThrottledObtainAuthToken.as_view(), name="api-token"),

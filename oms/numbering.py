@@ -15,6 +15,7 @@ PREFIXES = {
     "picklist": "PL",
     "return": "RMA",
     "import": "IMP",
+    "manifest": "MF",
 }
 WIDTH = 6
 

@@ -27,6 +27,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from fulfillment.carriers import adapter_for
@@ -259,6 +260,17 @@ def _weight(shipment: Shipment) -> str:
     return f"{shipment_weight_grams(shipment)} g"
 
 
+def shipment_rate_shopping(*, shipment: Shipment, service_code: str | None = None) -> Shopping:
+    """Rate shopping without booking: every quote, the promise, and the choice (the
+    cheapest meeting the promise, else the fastest; or ``service_code``). A shipment
+    not yet shipped only; ``NoRate`` when nothing serves it."""
+    if shipment.status not in OPEN_SHIPMENT_STATUSES:
+        raise InvalidTransition(
+            entity="Shipment", number=shipment.number, current=shipment.status, move="quote rates"
+        )
+    return _shop(shipment, service_code)
+
+
 def shipment_rate_quotes(*, shipment: Shipment) -> list[Rate]:
     """Every service the active carriers offer for this parcel, cheapest first, each with
     its estimated delivery (leaving today). Carriers that fail are left out."""
@@ -406,6 +418,36 @@ def _apply_stage(shipment: Shipment, result: TrackingResult, actor) -> None:
             actor=actor,
             data={"shipment": shipment.number, "tracking": "not_applied"},
         )
+
+
+def carrier_webhook_track(
+    *, carrier: Carrier, awb_number: str, reference: str = ""
+) -> tuple[Shipment | None, TrackingResult | None]:
+    """A courier's webhook named one of its parcels (AWB or its own reference). The
+    webhook's word is not taken: the shipment's tracking is read back from the courier
+    (``adapter.track``) and recorded as a poll would. (None, None) for a parcel that is
+    not ours or not shipped through this carrier."""
+    match = Q()
+    if awb_number:
+        match |= Q(tracking_number=awb_number) | Q(parcels__tracking_number=awb_number)
+    if reference:
+        match |= Q(carrier_reference=reference) | Q(parcels__carrier_reference=reference)
+    if not match:
+        return None, None
+    shipment = (
+        Shipment.objects.filter(match, carrier=carrier.code)
+        .exclude(tracking_number="")
+        .select_related("order", "warehouse")
+        .distinct()
+        .first()
+    )
+    if shipment is None:
+        return None, None
+    events = adapter_for(carrier).track(shipment.tracking_number)
+    result = shipment_record_tracking(
+        shipment=shipment, events=events, source=TrackingEvent.Source.WEBHOOK, actor="system"
+    )
+    return shipment, result
 
 
 def tracking_poll(*, limit: int = 500) -> dict[str, int]:
