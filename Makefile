@@ -35,13 +35,16 @@ seed: migrate
 	$(PY) manage.py setup_schedules
 
 # Run the app on the embedded default (SQLite file db.sqlite3) with demo data: the web
-# server and a django-q2 cluster (background jobs) together; Ctrl-C stops both.
+# server, a django-q2 cluster (background jobs) and the development fake of EasyParcel's
+# API (127.0.0.1:8765, for the demo's EasyParcel carrier) together; Ctrl-C stops them.
+run: export OMS_COMPANY_PHONE ?= +55 11 4000-0000
 run: seed
 	@echo ""
 	@echo "  OMS running at http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
 	@echo "  Logins are printed above by seed_demo (manager / warehouse)."
 	@echo ""
 	@trap 'kill 0' INT TERM EXIT; \
+	$(PY) manage.py run_fake_easyparcel & \
 	$(PY) manage.py qcluster & \
 	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
 

@@ -23,6 +23,7 @@ The whole run is one transaction. Stock arrivals queue
 """
 
 import random
+import secrets
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -31,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -42,6 +44,7 @@ from fulfillment.models import (
     OPEN_SHIPMENT_STATUSES,
     Carrier,
     CarrierService,
+    CarrierToken,
     PickList,
     Shipment,
     ShippingRate,
@@ -971,6 +974,25 @@ class DemoSeeder:
                         )
                     )
         ShippingRate.objects.bulk_create(rates)
+        self.create_easyparcel()
+
+    def create_easyparcel(self) -> None:
+        """An EasyParcel carrier pointed at the development fake ``make run`` starts
+        (``manage.py run_fake_easyparcel``): real quotation, booking and tracking shapes
+        without an account. Its refresh token is the demo's; the fake takes it."""
+        carrier, created = Carrier.objects.get_or_create(
+            code="easyparcel",
+            defaults={
+                "name": "EasyParcel (demo fake)",
+                "kind": Carrier.Kind.EASYPARCEL,
+                "base_url": settings.OMS_DEMO_EASYPARCEL_URL,
+                "client_id": "demo-client",
+                "client_secret": "demo-secret",
+                "webhook_secret": secrets.token_urlsafe(24),
+            },
+        )
+        if created:
+            CarrierToken.objects.create(carrier=carrier, refresh_token="demo-refresh-token")
 
     def do_receive(self, sku: str, code: str, qty: int, reference: str) -> None:
         inventory_services.stock_receive(

@@ -292,6 +292,8 @@ OMS_PUBLIC_URL = os.environ.get("OMS_PUBLIC_URL", "http://127.0.0.1:8000").rstri
 OMS_COMPANY_NAME = os.environ.get("OMS_COMPANY_NAME", "OMS Store")
 # The sender's phone on courier bookings that need one (EasyParcel).
 OMS_COMPANY_PHONE = os.environ.get("OMS_COMPANY_PHONE", "")
+# Where the demo's EasyParcel carrier finds the development fake ``make run`` starts.
+OMS_DEMO_EASYPARCEL_URL = os.environ.get("OMS_DEMO_EASYPARCEL_URL", "http://127.0.0.1:8765")
 # Days after delivery a customer may send items back (packing slips and e-mails say so).
 OMS_RETURN_DAYS = int(os.environ.get("OMS_RETURN_DAYS", "30"))
 # A failed e-mail is tried again this many times in all, minutes apart (doubling).

@@ -97,6 +97,7 @@ class FakeShipment:
     awb_assigned: bool = True
     cancelled: bool = False
     log: list[dict] = field(default_factory=list)
+    created: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 class FakeEasyParcel:
@@ -110,11 +111,18 @@ class FakeEasyParcel:
         refresh_tokens: tuple[str, ...] = (),
         currency: str = "MYR",
         expires_in: int = 36000,
+        accept_any_refresh_token: bool = False,
+        progress_every: float = 0,
     ):
         self.client_id = client_id
         self.client_secret = client_secret
         self.currency = currency
         self.expires_in = expires_in
+        # The demo: a restarted fake has forgotten the tokens it issued, so it takes any
+        # refresh token; and its parcels move on by themselves (one scan per
+        # ``progress_every`` seconds: collected, at the hub, out for delivery, delivered).
+        self.accept_any_refresh_token = accept_any_refresh_token
+        self.progress_every = progress_every
         self.lock = threading.Lock()
         self.access_tokens: set[str] = set()
         self.refresh_tokens: set[str] = set(refresh_tokens)
@@ -303,7 +311,8 @@ class FakeEasyParcel:
             if grant == "refresh_token" or (
                 grant == "authorization_code" and "refresh_token" in form
             ):
-                if form.get("refresh_token") not in self.refresh_tokens:
+                known = form.get("refresh_token") in self.refresh_tokens
+                if not known and not (self.accept_any_refresh_token and form.get("refresh_token")):
                     return 400, {"error": "invalid_grant", "status_code": 400}
                 self.refresh_tokens.discard(form["refresh_token"])  # single use
             elif grant == "authorization_code":
@@ -486,6 +495,7 @@ class FakeEasyParcel:
                     {"awb_number": awb, "status": "not_found", "message": "AWB number not found"}
                 )
                 continue
+            self._progress(shipment)
             last = shipment.log[-1]
             results.append(
                 {
@@ -506,6 +516,24 @@ class FakeEasyParcel:
             "message": f"{ok} requests success, {len(results) - ok} request error.",
             "data": {"results": results},
         }
+
+    def _progress(self, shipment: FakeShipment) -> None:
+        if not self.progress_every or shipment.cancelled:
+            return
+        steps = (4, 5, 8, 9)
+        due = int((datetime.now(UTC) - shipment.created).total_seconds() // self.progress_every)
+        done = sum(1 for e in shipment.log if e["shipment_status_code"] in steps)
+        for i, code in enumerate(steps[done : min(due, len(steps))], start=done + 1):
+            at = shipment.created + timedelta(seconds=i * self.progress_every)
+            with self.lock:
+                shipment.log.append(
+                    {
+                        "event_date": at.strftime("%Y-%m-%d %H:%M:%S"),
+                        "shipment_status_code": code,
+                        "tracking_status": STATUS_TEXT[code],
+                        "location": None,
+                    }
+                )
 
     def _cancel(self, body: dict):
         results = []

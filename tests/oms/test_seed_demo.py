@@ -40,8 +40,22 @@ def snapshot() -> dict:
     return counts
 
 
-def test_seed_demo_builds_a_shop_in_every_state_and_a_second_run_adds_nothing():
-    output = seed()
+def test_seed_demo_builds_a_shop_in_every_state_and_a_second_run_adds_nothing(settings):
+    from fulfillment.carriers import adapter_for
+    from fulfillment.carriers.easyparcel_fake import FakeEasyParcel
+    from fulfillment.models import Carrier
+
+    fake = FakeEasyParcel(currency="BRL", accept_any_refresh_token=True).start()
+    settings.OMS_DEMO_EASYPARCEL_URL = fake.url
+    try:
+        output = seed()
+        # The EasyParcel carrier quotes a packed demo shipment from the development fake.
+        easyparcel = Carrier.objects.get(code="easyparcel", kind=Carrier.Kind.EASYPARCEL)
+        packed = Shipment.objects.filter(status="packed").first()
+        rates = adapter_for(easyparcel).quote(packed)
+        assert rates and {r.currency for r in rates} == {"BRL"}
+    finally:
+        fake.close()
     assert "Demo data created" in output
     assert "manager-demo-2026" in output and "API token:" in output
 
