@@ -14,6 +14,7 @@ urlpatterns = [
         name="shipment-packing-slip",
     ),
     path("pick-lists/<str:number>/pick-list.pdf", views.pick_list_pdf, name="pick-list"),
+    path("manifests/<str:number>/manifest.pdf", views.manifest_pdf, name="manifest"),
     path(
         "pick-lists/<str:number>/packing-slips.pdf",
         views.pick_list_packing_slips,

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
 from fulfillment import documents
-from fulfillment.models import PickList, Shipment
+from fulfillment.models import Manifest, PickList, Shipment
 from oms.exceptions import DomainError
 from oms.roles import MANAGER, WAREHOUSE, has_role
 
@@ -69,3 +69,9 @@ def pick_list_packing_slips(request, number: str):
     pick_list = get_object_or_404(PickList, number=number)
     shipments = pick_list.shipments.exclude(status=Shipment.Status.CANCELLED)
     return pdf_response(documents.render_packing_slip_pdf(shipments), f"packing-slips-{number}.pdf")
+
+
+@staff_document
+def manifest_pdf(request, number: str):
+    manifest = get_object_or_404(Manifest.objects.select_related("warehouse"), number=number)
+    return pdf_response(documents.render_manifest_pdf(manifest), f"manifest-{number}.pdf")

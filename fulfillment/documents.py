@@ -4,7 +4,8 @@
 - ``render_label_pdf(shipment)``: the 4x6 in shipping label, the tracking number as a
   Code 128 barcode (the carrier's own label instead when one was booked);
 - ``render_packing_slip_pdf(shipments)``: one slip per shipment, all in one PDF;
-- ``render_pick_list_pdf(pick_list)``: the wave's lines summed per product, by bin.
+- ``render_pick_list_pdf(pick_list)``: the wave's lines summed per product, by bin;
+- ``render_manifest_pdf(manifest)``: the day's parcels of one carrier at one point.
 
 A batch of many pages (a wave of slips) is split into chunks rendered in parallel by a
 small pool of processes (``OMS_DOCUMENT_PROCESSES``) and merged into one PDF; layout is
@@ -355,3 +356,42 @@ def render_pick_list_pdf(pick_list: PickList) -> bytes:
         "printed": timezone.localtime(),
     }
     return html_to_pdf(render_to_string("fulfillment/documents/pick_list.html", context))
+
+
+def render_manifest_pdf(manifest) -> bytes:
+    """The end-of-day manifest: each parcel handed over (its tracking number as a Code
+    128 barcode, one row per box), totals, and lines for the driver to sign."""
+    shipments = list(
+        manifest.shipments.select_related("order").prefetch_related("parcels").order_by("number")
+    )
+    rows = []
+    for shipment in shipments:
+        boxes = list(shipment.parcels.all()) or [None]
+        for box in boxes:
+            tracking = (box.tracking_number if box else "") or shipment.tracking_number
+            grams = box.weight_grams if box else shipment_weight_grams(shipment)
+            rows.append(
+                {
+                    "shipment": shipment,
+                    "box": box.sequence if box else 1,
+                    "boxes": len(boxes),
+                    "tracking": tracking,
+                    "grams": (
+                        grams := box.weight_grams if box else shipment_weight_grams(shipment)
+                    ),
+                    "kg": (Decimal(grams) / 1000).quantize(Decimal("0.01")),
+                    "barcode": code128_svg(tracking, width_mm=60, height_mm=10) if tracking else "",
+                }
+            )
+    carriers, _ = _names({manifest.carrier})
+    context = {
+        "manifest": manifest,
+        "carrier_name": carriers.get(manifest.carrier, manifest.carrier),
+        "rows": rows,
+        "shipments": shipments,
+        "kg": (Decimal(sum(r["grams"] for r in rows)) / 1000).quantize(Decimal("0.1")),
+        "barcode": code128_svg(manifest.number, width_mm=60, height_mm=12),
+        "company": settings.OMS_COMPANY_NAME,
+        "printed": timezone.localtime(),
+    }
+    return html_to_pdf(render_to_string("fulfillment/documents/manifest.html", context))

@@ -97,3 +97,26 @@ class ShipForm(forms.Form):
                 self.data = self.data.copy()
                 self.data[self.add_prefix("weight_grams")] = str(grams)
         super().full_clean()
+
+
+class ParcelForm(forms.Form):
+    """One more box at the pack station: its weight ("1.2kg" too) and, optionally, size."""
+
+    weight_grams = forms.IntegerField(min_value=1, max_value=MAX_WEIGHT_GRAMS, label="Weight (g)")
+    length_cm = forms.DecimalField(
+        min_value=Decimal("0.1"), max_value=1000, decimal_places=1, required=False
+    )
+    width_cm = forms.DecimalField(
+        min_value=Decimal("0.1"), max_value=1000, decimal_places=1, required=False
+    )
+    height_cm = forms.DecimalField(
+        min_value=Decimal("0.1"), max_value=1000, decimal_places=1, required=False
+    )
+
+    def full_clean(self):
+        if self.is_bound:
+            grams = parse_weight(self.data.get(self.add_prefix("weight_grams"), ""))
+            if grams is not None:
+                self.data = self.data.copy()
+                self.data[self.add_prefix("weight_grams")] = str(grams)
+        super().full_clean()

@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from fulfillment import views
+from fulfillment import courier_views, views
 
 app_name = "floor"
 
@@ -17,6 +17,13 @@ urlpatterns = [
     path("pack/<str:number>/ship/", views.pack_ship, name="pack_ship"),
     path("pack/<str:number>/reset/", views.pack_reset, name="pack_reset"),
     path("pack/<str:number>/print/", views.pack_print, name="pack_print"),
+    path("pack/<str:number>/parcels/", courier_views.pack_add_parcel, name="pack_add_parcel"),
+    path(
+        "pack/<str:number>/parcels/<int:sequence>/remove/",
+        courier_views.pack_remove_parcel,
+        name="pack_remove_parcel",
+    ),
+    path("manifests/", courier_views.manifest, name="manifest"),
 ]
 
 # Mounted at /orders/ beside orders.urls (the order detail page posts here).

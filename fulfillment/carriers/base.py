@@ -245,6 +245,8 @@ class CarrierAdapter:
     supports_tracking = False
     supports_void = False
     supports_pickup = False
+    # Printed on the manifest of a carrier without pickup requests.
+    pickup_note = "No pickup request: hand the parcels to the driver with this manifest"
 
     def __init__(self, carrier: Carrier):
         self.carrier = carrier

@@ -104,6 +104,7 @@ class EasyParcelCarrier(HttpCarrier):
     supports_tracking = True
     supports_void = True
     supports_pickup = False
+    pickup_note = "EasyParcel books the collection with each order (its collection date)"
 
     def __init__(self, carrier, **kw):
         super().__init__(carrier, **kw)

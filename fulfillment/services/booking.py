@@ -344,9 +344,10 @@ def shipment_pack_and_ship(
     """The pack station's last key: pack with the weighed weight (a shipment in several
     boxes keeps its boxes' weights), then book (rate shopping or the chosen service)
     and ship. When booking is refused the shipment stays packed."""
-    boxed = shipment.parcels.exists()
+    boxes = sum(shipment.parcels.values_list("weight_grams", flat=True))
+    boxed = bool(boxes)
     if shipment.status != Status.PACKED:
-        shipment_pack(shipment=shipment, weight_grams=None if boxed else weight_grams, actor=actor)
+        shipment_pack(shipment=shipment, weight_grams=boxes or weight_grams, actor=actor)
     elif weight_grams and not boxed and weight_grams != shipment.weight_grams:
         shipment_record_package(shipment=shipment, weight_grams=weight_grams, actor=actor)
     shipment_book_and_ship(shipment=shipment, service_code=service_code or None, actor=actor)
