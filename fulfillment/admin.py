@@ -24,14 +24,17 @@ from fulfillment.document_views import pdf_response
 from fulfillment.models import (
     Carrier,
     CarrierService,
+    CarrierToken,
+    Manifest,
     PickList,
     Shipment,
     ShipmentLine,
+    ShipmentParcel,
     ShippingRate,
     TrackingEvent,
 )
 from fulfillment.resources import ShippingRateResource
-from fulfillment.services import shipping
+from fulfillment.services import booking, shipping
 from oms.admin import (
     ReadOnlyInlineMixin,
     ReasonForm,
@@ -187,8 +190,28 @@ class CarrierAdmin(admin.ModelAdmin):
             "Integration",
             {"fields": ["base_url", "api_key", "tracking_url_template"], "classes": ["collapse"]},
         ),
+        (
+            "OAuth 2.0 (EasyParcel)",
+            {
+                "fields": ["client_id", "client_secret", "webhook_secret", "token_state"],
+                "classes": ["collapse"],
+                "description": "The app's credentials from EasyParcel's developer hub. "
+                "Authorize once with manage.py easyparcel_authorize; the webhook URL to "
+                "register is /api/v1/carriers/&lt;code&gt;/webhooks/&lt;webhook secret&gt;/.",
+            },
+        ),
     ]
+    readonly_fields = ["token_state"]
     inlines = [CarrierServiceInline]
+
+    @admin.display(description="token")
+    def token_state(self, carrier):
+        token = CarrierToken.objects.filter(carrier_id=carrier.pk).first() if carrier.pk else None
+        if token is None or not token.refresh_token:
+            return "not authorized"
+        if token.expires_at:
+            return f"access token valid until {token.expires_at:%Y-%m-%d %H:%M} UTC"
+        return "authorized (access token fetched on first use)"
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "base_url":
@@ -305,6 +328,34 @@ class TrackingEventInline(ReadOnlyInlineMixin, admin.TabularInline):
     show_change_link = False
 
 
+class ShipmentParcelInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = ShipmentParcel
+    fields = [
+        "sequence",
+        "weight_grams",
+        "length_cm",
+        "width_cm",
+        "height_cm",
+        "tracking_number",
+        "carrier_reference",
+    ]
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Manifest)
+class ManifestAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["number", "carrier", "warehouse", "created_at", "created_by", "pdf"]
+    list_filter = ["carrier", "warehouse"]
+    list_select_related = ["warehouse"]
+    search_fields = ["number", "shipments__number", "shipments__tracking_number"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description="PDF")
+    def pdf(self, manifest):
+        return _links((reverse("documents:manifest", args=[manifest.number]), "Manifest"))
+
+
 @admin.register(Shipment)
 class ShipmentAdmin(admin.ModelAdmin):
     list_display = [
@@ -345,10 +396,11 @@ class ShipmentAdmin(admin.ModelAdmin):
             {"fields": [("created_at", "shipped_at"), ("delivered_at", "cancelled_at")]},
         ),
     ]
-    inlines = [ShipmentLineInline, TrackingEventInline]
+    inlines = [ShipmentLineInline, ShipmentParcelInline, TrackingEventInline]
     actions = [
         "create_pick_list",
         "book_and_ship_shipments",
+        "void_labels",
         "ship_shipments",
         "deliver_shipments",
         "cancel_shipments",
@@ -380,6 +432,22 @@ class ShipmentAdmin(admin.ModelAdmin):
             queryset.select_related("order", "warehouse"),
             lambda shipment: shipping.shipment_book_and_ship(shipment=shipment, actor=request.user),
             done="Booked and shipped",
+        )
+
+    @admin.action(
+        description="Void the labels of selected shipments (before hand-over)",
+        permissions=["change"],
+    )
+    def void_labels(self, request, queryset):
+        """Cancels with the carrier where its API allows; a shipped one is refused."""
+        run_action(
+            self,
+            request,
+            queryset.select_related("order", "warehouse"),
+            lambda shipment: booking.shipment_void_label(
+                shipment=shipment, reason="voided in the admin", actor=request.user
+            ),
+            done="Label voided",
         )
 
     @admin.action(description="Print packing slips of selected shipments (one PDF)")

@@ -485,6 +485,11 @@ def tracking_poll(*, limit: int = 500) -> dict[str, int]:
     return counts
 
 
-# Booking lives in its own module (it builds on rate shopping above); kept importable
-# from here for the callers that know it as a shipping service.
-from fulfillment.services.booking import shipment_book_and_ship  # noqa: E402, F401
+def shipment_book_and_ship(
+    *, shipment: Shipment, service_code: str | None = None, actor=None
+) -> Shipment:
+    """Book and ship: ``fulfillment.services.booking.shipment_book_and_ship`` (booking
+    builds on rate shopping here, so it lives in its own module)."""
+    from fulfillment.services import booking
+
+    return booking.shipment_book_and_ship(shipment=shipment, service_code=service_code, actor=actor)

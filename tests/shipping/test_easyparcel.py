@@ -326,3 +326,36 @@ def test_polling_maps_easyparcel_statuses_to_ours_until_delivered(
 
 def test_an_unknown_awb_has_no_events(easyparcel):
     assert adapter_for(easyparcel).track("000000") == []
+
+
+def test_the_authorize_command_exchanges_the_code_for_tokens(easyparcel, easyparcel_api):
+    import io
+
+    from django.core.management import call_command
+
+    CarrierToken.objects.filter(carrier=easyparcel).delete()
+    out = io.StringIO()
+    call_command(
+        "easyparcel_authorize", "easyparcel", code="abc", redirect_uri="https://oms/cb", stdout=out
+    )
+    assert "authorized" in out.getvalue()
+    assert token_requests(easyparcel_api) == [
+        {"grant_type": "authorization_code", "code": "abc", "redirect_uri": "https://oms/cb"}
+    ]
+    token = CarrierToken.objects.get(carrier=easyparcel)
+    assert token.access_token and token.refresh_token
+
+
+def test_the_admin_voids_a_label_and_shows_the_token_state(
+    admin_client, easyparcel, easyparcel_api, packer
+):
+    shipment = measured(packer.shipment())
+    shipment_book(shipment=shipment, service_code="easyparcel/EP-CS0NV")
+    page = admin_client.get(f"/admin/fulfillment/carrier/{easyparcel.pk}/change/").content.decode()
+    assert "access token valid until" in page
+    admin_client.post(
+        "/admin/fulfillment/shipment/",
+        {"action": "void_labels", "_selected_action": [shipment.pk]},
+    )
+    shipment.refresh_from_db()
+    assert shipment.tracking_number == "" and easyparcel_api.hits(f"{API}/shipment/cancel") == 1
