@@ -343,6 +343,26 @@ class ShipmentParcelInline(ReadOnlyInlineMixin, admin.TabularInline):
     extra = 0
 
 
+@admin.register(ShipmentParcel)
+class ShipmentParcelAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """The boxes of shipments that go in several; written by the booking services."""
+
+    list_display = ["shipment", "sequence", "weight_grams", "tracking_number"]
+    list_select_related = ["shipment"]
+    search_fields = ["shipment__number", "tracking_number"]
+
+
+@admin.register(CarrierToken)
+class CarrierTokenAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """When each carrier's OAuth tokens expire and were refreshed (the tokens themselves
+    are not shown); written by the adapters and ``manage.py easyparcel_authorize``."""
+
+    list_display = ["carrier", "expires_at", "refresh_expires_at", "refreshed_at"]
+    list_select_related = ["carrier"]
+    fields = ["carrier", "expires_at", "refresh_expires_at", "refreshed_at"]
+    search_fields = ["carrier__code"]
+
+
 @admin.register(Manifest)
 class ManifestAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["number", "carrier", "warehouse", "created_at", "created_by", "pdf"]

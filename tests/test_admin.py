@@ -89,6 +89,16 @@ def world(stock):
         shipment=shipment, events=[TrackingScan("in_transit", timezone.now(), "Hub", "SP")]
     )
     shipment_deliver(shipment=shipment)
+    from fulfillment.services.manifests import manifest_create
+
+    manifest_create(carrier="table", warehouse=stock.wh)  # end of day
+    from fulfillment.models import CarrierToken
+    from fulfillment.services.booking import shipment_add_parcel
+
+    CarrierToken.objects.create(carrier=carrier, refresh_token="from the authorize command")
+    boxed = f.place([(stock.mug, 1)], external_id="1002")
+    order_confirm_and_allocate(order=boxed)
+    shipment_add_parcel(shipment=boxed.shipments.get(), weight_grams=900)
     rma = return_request(
         order=order, lines=[{"sku": "TSHIRT-M", "quantity": 1, "reason": "size_fit"}]
     )

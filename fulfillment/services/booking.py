@@ -10,6 +10,7 @@ stored or refused. Rows change afterwards under the usual locks (order, then shi
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from datetime import timedelta
@@ -21,7 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from fulfillment.carriers import adapter_for
-from fulfillment.carriers.base import Booking
+from fulfillment.carriers.base import Booking, CarrierError
 from fulfillment.exceptions import Conflict, FulfillmentError
 from fulfillment.models import OPEN_SHIPMENT_STATUSES, Carrier, Shipment, ShipmentParcel
 from fulfillment.services.shipments import (
@@ -40,6 +41,7 @@ from oms.exceptions import InvalidTransition
 from orders import services as order_services
 from orders.models import OrderEvent
 
+log = logging.getLogger(__name__)
 Status = Shipment.Status
 BOOKING_TIMEOUT = timedelta(minutes=2)  # a claim older than this was a crashed worker
 MAX_PARCELS = 50
@@ -260,8 +262,28 @@ def shipment_book(
         _store_booking(shipment, shopping, booking, actor)
     except BaseException:
         _release(shipment)
+        _void_unstored(carrier, shipment, booking)
         raise
     return shipment, True
+
+
+def _void_unstored(carrier: Carrier, shipment: Shipment, booking: Booking) -> None:
+    """The carrier booked, but we could not keep the booking (the order went on hold
+    meanwhile): cancel it with the carrier rather than leave a label we never use."""
+    adapter = adapter_for(carrier)
+    if not adapter.supports_void:
+        return
+    booked = Shipment(
+        pk=shipment.pk,
+        number=shipment.number,
+        carrier=carrier.code,
+        tracking_number=booking.tracking_number,
+        carrier_reference=booking.carrier_reference,
+    )
+    try:
+        adapter.void(booked)
+    except CarrierError:
+        log.exception("%s: could not cancel the unkept booking of %s", carrier.code, shipment)
 
 
 @transaction.atomic

@@ -70,6 +70,10 @@ MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "floor/pack/<str:number>/": (LOGIN, 200, 200, 403, 200),
     "floor/pack/<str:number>/scan/": (LOGIN, 405, 405, 403, 405),
     "floor/pack/<str:number>/ship/": (LOGIN, 405, 405, 403, 405),
+    "floor/pack/<str:number>/parcels/": (LOGIN, 405, 405, 403, 405),
+    "floor/pack/<str:number>/parcels/<int:sequence>/remove/": (LOGIN, 405, 405, 403, 405),
+    "floor/manifests/": (LOGIN, 405, 405, 403, 405),
+    "fulfillment/manifests/<str:number>/manifest.pdf": (LOGIN, 200, 200, 403, 200),
     "floor/pack/<str:number>/reset/": (LOGIN, 405, 405, 403, 405),
     "floor/pack/<str:number>/print/": (LOGIN, 200, 200, 403, 200),
     # documents for staff
@@ -113,6 +117,12 @@ MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "api/v1/^shipments/(?P<number>[^/]+)/pack/$": (API_ANON, 405, 405, 405, 405),
     "api/v1/^shipments/(?P<number>[^/]+)/pick/$": (API_ANON, 405, 405, 405, 405),
     "api/v1/^shipments/(?P<number>[^/]+)/ship/$": (API_ANON, 405, 405, 405, 405),
+    "api/v1/^shipments/(?P<number>[^/]+)/book/$": (API_ANON, 405, 405, 405, 405),
+    "api/v1/^shipments/(?P<number>[^/]+)/void-label/$": (API_ANON, 405, 405, 405, 405),
+    # the sample shipment has shipped: no more rates for it (409), to whoever may ask
+    "api/v1/^shipments/(?P<number>[^/]+)/rates/$": (API_ANON, 409, 409, 409, 409),
+    # couriers' webhooks: POST only, no login (the URL's secret is checked)
+    "api/v1/carriers/<slug:code>/webhooks/<str:secret>/": (405, 405, 405, 405, 405),
     "api/v1/^shipments/(?P<number>[^/]+)/tracking/$": (API_ANON, 405, 405, 405, 405),
     "api/v1/^shipments/(?P<number>[^/]+)/label.pdf/$": (API_ANON, 200, 200, 200, 200),
     "api/v1/^shipments/(?P<number>[^/]+)/packing-slip.pdf/$": (API_ANON, 200, 200, 200, 200),
@@ -165,6 +175,9 @@ def world(db):
     shipment = shipped.shipments.get()
     shipment_ship(shipment=shipment, carrier="table", tracking_number="TRK1")
     shipment_deliver(shipment=shipment)
+    from fulfillment.services.manifests import manifest_create
+
+    manifest = manifest_create(carrier="table", warehouse=wh)
     rma = return_request(order=shipped, lines=[{"sku": "TSHIRT-M", "quantity": 1}])
     return_approve(return_request=rma)
     waiting = f.place([(shirt, 1)], external_id="url-2")
@@ -195,12 +208,15 @@ def world(db):
         "level": level.pk,
         "subscription": sub.pk,
         "delivery": delivery.pk,
+        "manifest": manifest.number,
     }
 
 
 def concrete(route: str, w: dict) -> str:
     """Fill a route's parameters with the sample objects' keys."""
-    if (
+    if "manifests/<" in route:
+        number = w["manifest"]
+    elif (
         route.startswith("floor/pack/")
         or route.startswith("fulfillment/shipments/")
         or ("shipments" in route)
@@ -230,6 +246,8 @@ def concrete(route: str, w: dict) -> str:
         "kind": "stock",
         "uidb64": "MQ",
         "action": "confirm",
+        "sequence": 1,
+        "secret": "not-the-secret",
     }
     if "channels" in route:
         values["code"] = w["channel"]

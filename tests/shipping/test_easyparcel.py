@@ -359,3 +359,58 @@ def test_the_admin_voids_a_label_and_shows_the_token_state(
     )
     shipment.refresh_from_db()
     assert shipment.tracking_number == "" and easyparcel_api.hits(f"{API}/shipment/cancel") == 1
+
+
+def test_a_booking_the_order_refuses_meanwhile_is_cancelled_with_easyparcel(
+    easyparcel, easyparcel_api, packer, monkeypatch
+):
+    from fulfillment.services import booking
+    from oms.exceptions import InvalidTransition
+    from orders.services import order_hold
+
+    shipment = measured(packer.shipment())
+    real_book = EasyParcelCarrier.book
+
+    def book_then_hold(self, shipment_, rate):
+        answer = real_book(self, shipment_, rate)
+        order_hold(order=shipment_.order, reason="fraud check", actor="risk")  # meanwhile
+        return answer
+
+    monkeypatch.setattr(EasyParcelCarrier, "book", book_then_hold)
+    with pytest.raises(InvalidTransition, match="on hold"):
+        booking.shipment_book(shipment=shipment, service_code="easyparcel/EP-CS0NV")
+    shipment.refresh_from_db()
+    assert shipment.tracking_number == "" and shipment.booking_started_at is None
+    (fake,) = easyparcel_api.shipments.values()
+    assert fake.cancelled  # no label left paid for at the courier
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks between connections: PostgreSQL only"
+)
+def test_two_simultaneous_bookings_book_one_label(easyparcel, easyparcel_api, packer):
+    shipment = measured(packer.shipment())
+    easyparcel_api.fail(f"{API}/shipment/submit_orders", 0, delay=0.3)  # a slow courier
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def worker():
+        try:
+            barrier.wait()
+            mine = Shipment.objects.select_related("order", "warehouse").get(pk=shipment.pk)
+            outcomes.append(shipment_book(shipment=mine, service_code="easyparcel/EP-CS0NV")[1])
+        except Exception as exc:  # noqa: BLE001 - reported below
+            outcomes.append(type(exc).__name__)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(map(str, outcomes)) == ["Conflict", "True"]
+    assert easyparcel_api.hits(f"{API}/shipment/submit_orders") == 1
+    shipment.refresh_from_db()
+    assert shipment.tracking_number
