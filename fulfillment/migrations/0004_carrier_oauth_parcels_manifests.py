@@ -5,103 +5,179 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('fulfillment', '0003_schedule_tracking_poll'),
-        ('inventory', '0004_stocklevel_drop_product_index_and_fillfactor'),
+        ("fulfillment", "0003_schedule_tracking_poll"),
+        ("inventory", "0004_stocklevel_drop_product_index_and_fillfactor"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='carrier',
-            name='client_id',
-            field=models.CharField(blank=True, default='', max_length=255),
+            model_name="carrier",
+            name="client_id",
+            field=models.CharField(blank=True, default="", max_length=255),
         ),
         migrations.AddField(
-            model_name='carrier',
-            name='client_secret',
-            field=models.CharField(blank=True, default='', max_length=255),
+            model_name="carrier",
+            name="client_secret",
+            field=models.CharField(blank=True, default="", max_length=255),
         ),
         migrations.AddField(
-            model_name='carrier',
-            name='webhook_secret',
-            field=models.CharField(blank=True, default='', max_length=64),
+            model_name="carrier",
+            name="webhook_secret",
+            field=models.CharField(blank=True, default="", max_length=64),
         ),
         migrations.AddField(
-            model_name='shipment',
-            name='booking_started_at',
+            model_name="shipment",
+            name="booking_started_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='shipment',
-            name='carrier_reference',
-            field=models.CharField(blank=True, default='', max_length=255),
+            model_name="shipment",
+            name="carrier_reference",
+            field=models.CharField(blank=True, default="", max_length=255),
         ),
         migrations.AddField(
-            model_name='shipment',
-            name='label_url',
-            field=models.URLField(blank=True, default='', max_length=500),
+            model_name="shipment",
+            name="label_url",
+            field=models.URLField(blank=True, default="", max_length=500),
         ),
         migrations.AlterField(
-            model_name='carrier',
-            name='kind',
-            field=models.CharField(choices=[('table_rate', 'Table rates (built in)'), ('http', 'HTTP courier API'), ('easyparcel', 'EasyParcel (open API 2025-09)')], default='table_rate', max_length=16),
+            model_name="carrier",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("table_rate", "Table rates (built in)"),
+                    ("http", "HTTP courier API"),
+                    ("easyparcel", "EasyParcel (open API 2025-09)"),
+                ],
+                default="table_rate",
+                max_length=16,
+            ),
         ),
         migrations.AlterField(
-            model_name='trackingevent',
-            name='source',
-            field=models.CharField(choices=[('api', 'Pushed to the API'), ('poll', 'Polled from the carrier'), ('webhook', "Read back after the carrier's webhook")], default='api', max_length=8),
+            model_name="trackingevent",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("api", "Pushed to the API"),
+                    ("poll", "Polled from the carrier"),
+                    ("webhook", "Read back after the carrier's webhook"),
+                ],
+                default="api",
+                max_length=8,
+            ),
         ),
         migrations.CreateModel(
-            name='CarrierToken',
+            name="CarrierToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('access_token', models.TextField(blank=True, default='')),
-                ('expires_at', models.DateTimeField(blank=True, null=True)),
-                ('refresh_token', models.TextField(blank=True, default='')),
-                ('refresh_expires_at', models.DateTimeField(blank=True, null=True)),
-                ('refreshed_at', models.DateTimeField(blank=True, null=True)),
-                ('carrier', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='token', to='fulfillment.carrier')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("access_token", models.TextField(blank=True, default="")),
+                ("expires_at", models.DateTimeField(blank=True, null=True)),
+                ("refresh_token", models.TextField(blank=True, default="")),
+                ("refresh_expires_at", models.DateTimeField(blank=True, null=True)),
+                ("refreshed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "carrier",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="token",
+                        to="fulfillment.carrier",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Manifest',
+            name="Manifest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=20, unique=True)),
-                ('carrier', models.CharField(max_length=64)),
-                ('pickup_reference', models.CharField(blank=True, default='', max_length=255)),
-                ('pickup_note', models.CharField(blank=True, default='', max_length=255)),
-                ('created_by', models.CharField(blank=True, default='', max_length=150)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('warehouse', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='manifests', to='inventory.warehouse')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=20, unique=True)),
+                ("carrier", models.CharField(max_length=64)),
+                ("pickup_reference", models.CharField(blank=True, default="", max_length=255)),
+                ("pickup_note", models.CharField(blank=True, default="", max_length=255)),
+                ("created_by", models.CharField(blank=True, default="", max_length=150)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "warehouse",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="manifests",
+                        to="inventory.warehouse",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='shipment',
-            name='manifest',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='shipments', to='fulfillment.manifest'),
+            model_name="shipment",
+            name="manifest",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="shipments",
+                to="fulfillment.manifest",
+            ),
         ),
         migrations.CreateModel(
-            name='ShipmentParcel',
+            name="ShipmentParcel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sequence', models.PositiveIntegerField()),
-                ('weight_grams', models.PositiveIntegerField()),
-                ('length_cm', models.DecimalField(blank=True, decimal_places=1, max_digits=6, null=True)),
-                ('width_cm', models.DecimalField(blank=True, decimal_places=1, max_digits=6, null=True)),
-                ('height_cm', models.DecimalField(blank=True, decimal_places=1, max_digits=6, null=True)),
-                ('tracking_number', models.CharField(blank=True, db_index=True, default='', max_length=64)),
-                ('carrier_reference', models.CharField(blank=True, default='', max_length=255)),
-                ('label_pdf', models.FileField(blank=True, default='', upload_to='labels/%Y/%m/')),
-                ('shipment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='parcels', to='fulfillment.shipment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sequence", models.PositiveIntegerField()),
+                ("weight_grams", models.PositiveIntegerField()),
+                (
+                    "length_cm",
+                    models.DecimalField(blank=True, decimal_places=1, max_digits=6, null=True),
+                ),
+                (
+                    "width_cm",
+                    models.DecimalField(blank=True, decimal_places=1, max_digits=6, null=True),
+                ),
+                (
+                    "height_cm",
+                    models.DecimalField(blank=True, decimal_places=1, max_digits=6, null=True),
+                ),
+                (
+                    "tracking_number",
+                    models.CharField(blank=True, db_index=True, default="", max_length=64),
+                ),
+                ("carrier_reference", models.CharField(blank=True, default="", max_length=255)),
+                ("label_pdf", models.FileField(blank=True, default="", upload_to="labels/%Y/%m/")),
+                (
+                    "shipment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="parcels",
+                        to="fulfillment.shipment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['shipment_id', 'sequence'],
-                'constraints': [models.UniqueConstraint(fields=('shipment', 'sequence'), name='parcel_unique_seq'), models.CheckConstraint(condition=models.Q(('weight_grams__gt', 0)), name='parcel_weight_gt_0')],
+                "ordering": ["shipment_id", "sequence"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("shipment", "sequence"), name="parcel_unique_seq"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("weight_grams__gt", 0)), name="parcel_weight_gt_0"
+                    ),
+                ],
             },
         ),
     ]

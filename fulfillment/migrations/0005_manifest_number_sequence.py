@@ -12,5 +12,8 @@ def drop_sequence(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("fulfillment", "0004_carrier_oauth_parcels_manifests"), ("oms", "0002_number_sequences")]
+    dependencies = [
+        ("fulfillment", "0004_carrier_oauth_parcels_manifests"),
+        ("oms", "0002_number_sequences"),
+    ]
     operations = [migrations.RunPython(create_sequence, drop_sequence)]
