@@ -38,8 +38,10 @@ from inventory.services import (
     _check_quantity,
     _ensure_levels,
     _offer_to_backorders,
+    _tell_listeners,
     stock_apply,
     stock_lock_levels,
+    stock_mark_changed,
     stock_set_location,
 )
 from oms.actors import actor_name
@@ -566,7 +568,23 @@ def _write_stock_sql(rows: list[StockRow], result: ImportResult, actor: str) -> 
             arrived = {r.product_id for r in rows if r.on_hand > 0}
         else:
             created, updated, arrived = _upsert_levels(cursor, rows, params)
+        # The channels' change marks: every level this transaction wrote (its
+        # updated_at is the transaction's now()).
+        cursor.execute(
+            f"""
+            INSERT INTO inventory_stockchangemark (level_id, product_id, marked_at)
+            SELECT s.id, s.product_id, now()
+            FROM inventory_stocklevel s
+            JOIN {_STOCK_TEMP} t
+              ON s.product_id = t.product_id AND s.warehouse_id = t.warehouse_id
+            WHERE s.updated_at = now()
+            ORDER BY s.id
+            ON CONFLICT (level_id) DO UPDATE SET marked_at = EXCLUDED.marked_at
+            """
+        )
         cursor.execute(f"DROP TABLE {_STOCK_TEMP}")
+    if created or updated:
+        _tell_listeners({r.product_id for r in rows})
     result.new = created
     result.updated = updated
     result.unchanged = len(rows) - created - updated
@@ -744,6 +762,15 @@ def _write_stock_orm(rows: list[StockRow], result: ImportResult, actor) -> None:
             batch_size=500,
         )
         _offer_to_backorders({r.product_id for r in missing if r.on_hand})
+        missing_keys = {(r.product_id, r.warehouse_id) for r in missing}
+        marks = []
+        for chunk in in_chunks(sorted({r.product_id for r in missing}), _lookup_chunk()):
+            for pk, p, w in StockLevel.objects.filter(product_id__in=chunk).values_list(
+                "pk", "product_id", "warehouse_id"
+            ):
+                if (p, w) in missing_keys:
+                    marks.append((pk, p))
+        stock_mark_changed(marks=marks)
     new_keys = {(r.product_id, r.warehouse_id) for r in missing}
     errors: list[RowError] = []
     changes: list[StockChange] = []

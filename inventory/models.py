@@ -94,6 +94,27 @@ class StockLevel(models.Model):
         return self.on_hand - self.reserved
 
 
+class StockChangeMark(models.Model):
+    """A stock level whose quantities changed since the channels last heard: written by
+    ``inventory.services.stock_apply`` (and the CSV fast path) in the transaction of the
+    change, read and cleared by the channel stock sync (``intake.sync.stock``). A
+    rolled-back change leaves no mark; one row per level however often it changes.
+
+    Keyed by the level: the upsert locks the mark of a level whose row the change has
+    already locked, so it adds no lock order of its own."""
+
+    level = models.OneToOneField(
+        StockLevel, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    marked_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"mark {self.level_id}"
+
+
 class StockMovement(models.Model):
     """Append-only stock ledger: one row for every change of on_hand or reserved."""
 

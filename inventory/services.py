@@ -6,7 +6,7 @@ levels always queue in the same order and never deadlock each other. The CHECK
 constraints on StockLevel stay the last line of defence.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -79,6 +79,48 @@ def _ensure_levels(pairs: Iterable[tuple[int, int]]) -> None:
     StockLevel.objects.bulk_create(
         [StockLevel(product_id=p, warehouse_id=w) for p, w in pairs], ignore_conflicts=True
     )
+
+
+# Called (inside the transaction) after every stock change with the changed product
+# ids: higher layers register here (``intake`` queues its channel stock push after
+# commit) instead of inventory importing them.
+STOCK_CHANGE_LISTENERS: list[Callable[[set[int]], None]] = []
+
+
+def on_stock_change(listener: Callable[[set[int]], None]) -> Callable[[set[int]], None]:
+    """Register ``listener(product_ids)``, called in the transaction of each stock change."""
+    if listener not in STOCK_CHANGE_LISTENERS:
+        STOCK_CHANGE_LISTENERS.append(listener)
+    return listener
+
+
+def _marks_upsert(marks: list[tuple[int, int]], now) -> tuple[str, list]:
+    """The statement that marks (level id, product id) pairs changed (``StockChangeMark``):
+    one row per level, its time moved forward when already marked."""
+    values = ", ".join(["(%s, %s, %s)"] * len(marks))
+    return (
+        "INSERT INTO inventory_stockchangemark (level_id, product_id, marked_at) "
+        f"VALUES {values} ON CONFLICT (level_id) DO UPDATE SET marked_at = EXCLUDED.marked_at",
+        [x for level_id, product_id in marks for x in (level_id, product_id, now)],
+    )
+
+
+def stock_mark_changed(*, marks: list[tuple[int, int]]) -> None:
+    """Mark stock levels (level id, product id) changed, in the caller's transaction, and
+    tell the listeners. ``stock_apply`` does it for every change it applies; paths that
+    write levels themselves (CSV imports) call this."""
+    if not marks:
+        return
+    marks = sorted(set(marks))
+    sql, params = _marks_upsert(marks, timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    _tell_listeners({product_id for _, product_id in marks})
+
+
+def _tell_listeners(product_ids: set[int]) -> None:
+    for listener in STOCK_CHANGE_LISTENERS:
+        listener(product_ids)
 
 
 def _offer_to_backorders(product_ids: set[int]) -> None:
@@ -199,13 +241,22 @@ def _stock_apply(*, changes, actor, levels, create_missing) -> list[StockMovemen
         for c in changes
         if c.on_hand_delta or c.reserved_delta
     ]
-    # PostgreSQL: the levels' UPDATE and their ledger rows' INSERT in one round trip.
+    # PostgreSQL: the levels' UPDATE, their change marks (for the channels) and their
+    # ledger rows' INSERT in one round trip.
+    now = timezone.now()
+    marks = sorted((levels[key].pk, key[0]) for key, (d1, d2) in totals.items() if d1 or d2)
     statements = []
     if deltas and connection.vendor == "postgresql":
-        statements.append(_levels_update(sorted(deltas), timezone.now()))
+        statements.append(_levels_update(sorted(deltas), now))
+        statements.append(_marks_upsert(marks, now))
     elif deltas:
-        _update_levels(sorted(deltas), timezone.now())
+        _update_levels(sorted(deltas), now)
+        sql, params = _marks_upsert(marks, now)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
     write_together(statements=statements, insert=[movements], wait=False)
+    if marks and STOCK_CHANGE_LISTENERS:
+        _tell_listeners({product_id for _, product_id in marks})
     for key, (d_on_hand, d_reserved) in totals.items():
         levels[key].on_hand += d_on_hand
         levels[key].reserved += d_reserved

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "orders",
     "fulfillment",
     "returns",
+    "intake",
 ]
 
 MIDDLEWARE = [
@@ -239,6 +240,20 @@ if Q_BROKER.startswith("redis://"):
     Q_CLUSTER["redis"] = Q_BROKER
 else:
     Q_CLUSTER["orm"] = "default"
+
+# Channel sync (intake.sync): Shopify GraphQL Admin API version; HTTP seconds per
+# attempt and attempts (timeouts and 5xx retried with backoff from OMS_CHANNEL_BACKOFF
+# seconds); 429 / THROTTLED waits (each at most OMS_CHANNEL_MAX_WAIT seconds, at most
+# OMS_CHANNEL_THROTTLE_RETRIES of them); a failed SKU or message is retried
+# OMS_CHANNEL_RETRY_SECONDS * 2**(attempts-1) later, capped at OMS_CHANNEL_RETRY_MAX_SECONDS.
+OMS_SHOPIFY_API_VERSION = os.environ.get("OMS_SHOPIFY_API_VERSION", "2026-04")
+OMS_CHANNEL_TIMEOUT = float(os.environ.get("OMS_CHANNEL_TIMEOUT", "10"))
+OMS_CHANNEL_ATTEMPTS = int(os.environ.get("OMS_CHANNEL_ATTEMPTS", "4"))
+OMS_CHANNEL_BACKOFF = float(os.environ.get("OMS_CHANNEL_BACKOFF", "0.5"))
+OMS_CHANNEL_MAX_WAIT = float(os.environ.get("OMS_CHANNEL_MAX_WAIT", "30"))
+OMS_CHANNEL_THROTTLE_RETRIES = int(os.environ.get("OMS_CHANNEL_THROTTLE_RETRIES", "10"))
+OMS_CHANNEL_RETRY_SECONDS = int(os.environ.get("OMS_CHANNEL_RETRY_SECONDS", "30"))
+OMS_CHANNEL_RETRY_MAX_SECONDS = int(os.environ.get("OMS_CHANNEL_RETRY_MAX_SECONDS", "3600"))
 
 # Routing strategy used when a channel does not name one.
 OMS_DEFAULT_ROUTING_STRATEGY = os.environ.get("OMS_DEFAULT_ROUTING_STRATEGY", "priority")

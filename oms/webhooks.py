@@ -287,19 +287,43 @@ def stock_low_data(row, alert=None) -> dict:
     }
 
 
+# In-process listeners: ``listener(subject)`` is called with the order, shipment,
+# return or refund, inside the transaction of the change, before the outbox row is
+# written (so what they write commits or rolls back with it). The ``intake`` app
+# registers here to tell the sales channels; lower apps know nothing of it.
+_LOCAL_LISTENERS: dict[str, list[Callable]] = {}
+
+
+def listen(event_type: str, listener: Callable) -> None:
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"Unknown webhook event type {event_type!r}")
+    listeners = _LOCAL_LISTENERS.setdefault(event_type, [])
+    if listener not in listeners:
+        listeners.append(listener)
+
+
+def _tell_local(event_type: str, subject) -> None:
+    for listener in _LOCAL_LISTENERS.get(event_type, ()):
+        listener(subject)
+
+
 def publish_order(event_type: str, order, **extra) -> WebhookEvent | None:
+    _tell_local(event_type, order)
     return publish(event_type, lambda: {**order_data(order), **extra})
 
 
 def publish_shipment(event_type: str, shipment) -> WebhookEvent | None:
+    _tell_local(event_type, shipment)
     return publish(event_type, partial(shipment_data, shipment))
 
 
 def publish_return(event_type: str, rma) -> WebhookEvent | None:
+    _tell_local(event_type, rma)
     return publish(event_type, partial(return_data, rma))
 
 
 def publish_refund(refund) -> WebhookEvent | None:
+    _tell_local("refund.created", refund)
     return publish("refund.created", partial(refund_data, refund))
 
 

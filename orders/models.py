@@ -1,10 +1,11 @@
 import secrets
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 
-from inventory.models import Product
+from inventory.models import Product, Warehouse
 
 
 class RoutingStrategy(models.TextChoices):
@@ -13,6 +14,19 @@ class RoutingStrategy(models.TextChoices):
     SINGLE_SHIPMENT = "single_shipment", "Fewest shipments"
     NEAREST = "nearest", "Nearest point"
     COST = "cost", "Lowest shipping cost"
+
+
+class Platform(models.TextChoices):
+    NONE = "none", "None"
+    SHOPIFY = "shopify", "Shopify"
+    WOOCOMMERCE = "woocommerce", "WooCommerce"
+
+
+def mask_secret(value: str) -> str:
+    """A credential as it may be shown back: its last 4 characters at most."""
+    if not value:
+        return ""
+    return "****" + (value[-4:] if len(value) >= 12 else "")
 
 
 class Channel(models.Model):
@@ -53,11 +67,57 @@ class Channel(models.Model):
         help_text="Hold orders with a line above this quantity (blank: no limit)",
     )
 
+    # Two-way connection (the ``intake`` app pushes stock and fulfillments to the
+    # platform and polls it for missed orders). Credentials are write-only in the
+    # admin and the API: only their last characters are ever shown back.
+    platform = models.CharField(
+        max_length=16, choices=Platform.choices, default=Platform.NONE, db_default=Platform.NONE
+    )
+    api_url = models.URLField(
+        blank=True, default="", db_default="", help_text="The store's base URL (https://...)"
+    )
+    access_token = models.CharField(
+        max_length=255, blank=True, default="", db_default="", help_text="Shopify Admin API token"
+    )
+    consumer_key = models.CharField(
+        max_length=255, blank=True, default="", db_default="", help_text="WooCommerce"
+    )
+    consumer_secret = models.CharField(
+        max_length=255, blank=True, default="", db_default="", help_text="WooCommerce"
+    )
+    stock_warehouses = models.ManyToManyField(
+        Warehouse,
+        blank=True,
+        related_name="stock_channels",
+        help_text="Fulfillment points whose stock this channel sells (none chosen: all active)",
+    )
+    stock_buffer = models.PositiveIntegerField(
+        default=0, db_default=0, help_text="Units per SKU held back from this channel"
+    )
+    stock_share_percent = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Offer only this share of the available stock (blank: all of it)",
+    )
+    push_stock = models.BooleanField(
+        default=False, db_default=False, help_text="Push available-to-sell quantities"
+    )
+    push_fulfillments = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Tell the platform about shipments, cancellations and refunds",
+    )
+
     class Meta:
         ordering = ["code"]
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def connected(self) -> bool:
+        return self.platform != Platform.NONE and bool(self.api_url)
 
 
 class Customer(models.Model):

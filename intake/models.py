@@ -1,0 +1,125 @@
+"""Channel sync state: which of our SKUs each channel lists (and under which platform
+ids), which SKUs wait to be pushed, what is to be told to the platform about orders,
+and the last push and reconciliation of each channel."""
+
+from django.db import models
+from django.db.models import Q
+
+from inventory.models import Product
+from orders.models import Channel, Order
+
+
+class ChannelListing(models.Model):
+    """One of our SKUs as the channel sells it. Shopify: the variant, its inventory item
+    and the location the stock is set at; WooCommerce: the product, or the variation
+    and its parent product."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="listings")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="listings")
+    sku = models.CharField(max_length=64)
+    remote_product_id = models.CharField(max_length=128, blank=True, default="")
+    remote_variant_id = models.CharField(max_length=128, blank=True, default="")
+    inventory_item_id = models.CharField(max_length=128, blank=True, default="")
+    location_id = models.CharField(max_length=128, blank=True, default="")
+    last_pushed_quantity = models.IntegerField(null=True, blank=True)
+    last_pushed_at = models.DateTimeField(null=True, blank=True)
+    linked_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["channel_id", "sku"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "product"], name="listing_channel_product")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}:{self.sku}"
+
+
+class ChannelStockPending(models.Model):
+    """A listed SKU whose quantity the channel has not heard yet. Deleted when the push
+    is accepted; a failed push keeps it with the platform's message and the time of the
+    next attempt (backoff)."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="stock_pending")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    marked_at = models.DateTimeField()
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["channel_id", "product_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "product"], name="stockpending_unique")
+        ]
+        indexes = [models.Index(fields=["channel", "next_attempt_at"], name="stockpending_due")]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}:{self.product_id}"
+
+
+class ChannelSyncState(models.Model):
+    """One per channel: the row a push locks (so pushes of one channel never overlap and
+    the last quantity read is the last one sent), and what the sync page shows."""
+
+    channel = models.OneToOneField(Channel, on_delete=models.CASCADE, related_name="sync_state")
+    last_push_at = models.DateTimeField(null=True, blank=True)
+    last_push_skus = models.PositiveIntegerField(default=0)
+    last_push_calls = models.PositiveIntegerField(default=0)
+    last_push_failed = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    reconcile_cursor = models.DateTimeField(null=True, blank=True)
+    last_reconcile_at = models.DateTimeField(null=True, blank=True)
+    last_reconcile_report = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"sync state of {self.channel_id}"
+
+
+class ChannelOutbox(models.Model):
+    """Something the platform must hear about an order (a shipment shipped, the order
+    cancelled, a refund), written in the transaction of the change and delivered after
+    commit; retried with backoff until accepted or refused."""
+
+    class Kind(models.TextChoices):
+        FULFILLMENT = "fulfillment", "Fulfillment"
+        CANCEL = "cancel", "Cancellation"
+        REFUND = "refund", "Refund"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="outbox")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="channel_outbox")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    reference = models.CharField(max_length=64, help_text="Shipment number, refund id...")
+    payload = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=8, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.TextField(blank=True, default="")
+    remote_id = models.CharField(max_length=128, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "kind", "reference"], name="channeloutbox_unique"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending"),
+                name="channeloutbox_due",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.reference}"

@@ -1,0 +1,68 @@
+"""How the lower apps' changes reach the channel sync without importing it.
+
+* ``inventory.services.on_stock_change``: every stock change (in its transaction) queues
+  one ``intake.tasks.push_channel_stock`` after commit, if some channel pushes stock;
+* ``oms.webhooks.listen``: a shipment shipped, an order cancelled or a refund created
+  writes a ``ChannelOutbox`` row in the same transaction (``intake.sync.outbound``),
+  delivered by ``intake.tasks.deliver_channel_outbox`` after commit.
+"""
+
+import time
+from functools import partial
+
+from django.db import transaction
+
+PUSH_TASK = "intake.tasks.push_channel_stock"
+_cache = {"until": 0.0, "pushing": False}
+CACHE_SECONDS = 5.0
+
+
+def connect() -> None:
+    from intake.sync import outbound
+    from inventory.services import on_stock_change
+    from oms import webhooks
+
+    on_stock_change(stock_changed)
+    webhooks.listen("shipment.shipped", outbound.shipment_shipped)
+    webhooks.listen("order.cancelled", outbound.order_cancelled)
+    webhooks.listen("refund.created", outbound.refund_created)
+
+
+def some_channel_pushes_stock() -> bool:
+    """Cached a few seconds per process: asked on every stock change."""
+    now = time.monotonic()
+    if now >= _cache["until"]:
+        from intake.sync.stock import pushing_channels
+
+        _cache["pushing"] = pushing_channels().exists()
+        _cache["until"] = now + CACHE_SECONDS
+    return _cache["pushing"]
+
+
+def forget_cache() -> None:
+    _cache["until"] = 0.0
+
+
+def stock_changed(product_ids: set[int]) -> None:
+    if not some_channel_pushes_stock():
+        return
+    # After commit (at once outside a transaction); a rolled-back change queues nothing.
+    # Several changes in one transaction queue several tasks: each run pushes whatever
+    # is pending, so the later ones find little or nothing to do.
+    transaction.on_commit(queue_push, robust=True)
+
+
+def queue_push() -> None:
+    from django_q.tasks import async_task
+
+    async_task(PUSH_TASK, group="channel-sync")
+
+
+def queue_outbox(outbox_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("intake.tasks.deliver_channel_outbox", outbox_id, group="channel-sync")
+
+
+def after_commit_deliver(outbox_id: int) -> None:
+    transaction.on_commit(partial(queue_outbox, outbox_id), robust=True)
