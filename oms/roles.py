@@ -23,6 +23,7 @@ GROUP_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "returns": ["view", "add", "change", "delete"],
         "authtoken": ["view", "add", "change", "delete"],
         "oms": ["view", "add", "change", "delete"],  # webhook subscriptions, intake log
+        "intake": ["view", "add", "change", "delete"],  # channel sync
         "django_q": ["view"],
     },
     WAREHOUSE: {

@@ -15,6 +15,7 @@ urlpatterns = [
     path("track/<str:token>/", tracking_page, name="tracking-page"),
     path("fulfillment/", include("fulfillment.document_urls")),
     path("returns/", include("returns.document_urls")),
+    path("channels/sync/", include("intake.urls")),
     path("orders/", include("orders.urls")),
     path("orders/", include((order_action_urls, "order_actions"))),
     path("floor/returns/", include("returns.urls")),

@@ -1,11 +1,15 @@
 """REST API v1: channels and orders."""
 
+from urllib.parse import urlsplit
+
 import django_filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import filters, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from inventory.models import Warehouse
 from oms.api import (
     ModelSerializer,
     RolePermission,
@@ -15,14 +19,40 @@ from oms.api import (
     validated_data,
 )
 from oms.db import fetch, primed
+from oms.roles import MANAGER, has_role
 from orders import delays, services
-from orders.models import Channel, Order, OrderEvent, OrderLine
+from orders.models import Channel, Order, OrderEvent, OrderLine, Platform, mask_secret
 from orders.selectors import order_detail_queryset, order_list_queryset
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": 0}
 
 
+CONNECTION_FIELDS = {
+    "platform",
+    "api_url",
+    "access_token",
+    "consumer_key",
+    "consumer_secret",
+    "stock_warehouses",
+    "stock_buffer",
+    "stock_share_percent",
+    "push_stock",
+    "push_fulfillments",
+}
+CREDENTIALS = ("access_token", "consumer_key", "consumer_secret")
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
 class ChannelSerializer(ModelSerializer):
+    """Credentials are write-only: ``credentials`` shows each one masked (its last four
+    characters at most). An omitted credential is kept, an empty one cleared. The
+    connection and stock-sync fields are for managers only."""
+
+    stock_warehouses = serializers.SlugRelatedField(
+        slug_field="code", many=True, required=False, queryset=Warehouse.objects.all()
+    )
+    credentials = serializers.SerializerMethodField()
+
     class Meta:
         model = Channel
         fields = [
@@ -36,12 +66,69 @@ class ChannelSerializer(ModelSerializer):
             "auto_confirm_require_payment",
             "auto_confirm_max_total",
             "auto_confirm_max_quantity",
+            "platform",
+            "api_url",
+            "access_token",
+            "consumer_key",
+            "consumer_secret",
+            "credentials",
+            "stock_warehouses",
+            "stock_buffer",
+            "stock_share_percent",
+            "push_stock",
+            "push_fulfillments",
         ]
         extra_kwargs = {
             "handling_days": {"max_value": 365},
             "auto_confirm_max_total": {"min_value": 0},
             "auto_confirm_max_quantity": {"max_value": services.MAX_LINE_QUANTITY},
+            "stock_buffer": {"max_value": 1_000_000},
+            **{name: {"write_only": True} for name in CREDENTIALS},
         }
+
+    def get_credentials(self, channel) -> dict[str, str]:
+        return {name: mask_secret(getattr(channel, name)) for name in CREDENTIALS}
+
+    def validate(self, attrs):
+        request = self.context.get("request")
+        touched = CONNECTION_FIELDS & set(self.initial_data or {})
+        if touched and request is not None and not has_role(request.user, MANAGER):
+            raise PermissionDenied("Only managers may change a channel's connection.")
+        merged = {
+            name: attrs.get(name, getattr(self.instance, name, None))
+            for name in ("platform", "api_url", *CREDENTIALS, "push_stock", "push_fulfillments")
+        }
+        errors = channel_connection_errors(**merged)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+def channel_connection_errors(
+    *, platform, api_url, access_token, consumer_key, consumer_secret, push_stock, **_
+) -> dict[str, str]:
+    """What a connected channel needs: an https store URL (plain http only on this
+    machine) and the platform's credentials."""
+    errors = {}
+    platform = platform or Platform.NONE
+    if platform == Platform.NONE:
+        if push_stock:
+            errors["push_stock"] = "Choose the channel's platform first."
+        return errors
+    if not api_url:
+        errors["api_url"] = "The store's base URL is required for a connected channel."
+    else:
+        parts = urlsplit(api_url)
+        if parts.scheme != "https" and parts.hostname not in LOOPBACK_HOSTS:
+            errors["api_url"] = "Use https: the credentials travel with every request."
+    if platform == Platform.SHOPIFY and not access_token:
+        errors["access_token"] = "A Shopify Admin API access token is required."
+    if platform == Platform.WOOCOMMERCE:
+        if not consumer_key:
+            errors["consumer_key"] = "The WooCommerce consumer key is required."
+        if not consumer_secret:
+            errors["consumer_secret"] = "The WooCommerce consumer secret is required."
+    return errors
 
 
 class CustomerInSerializer(serializers.Serializer):
@@ -280,7 +367,7 @@ class ChannelViewSet(
 ):
     """Sales channels by code."""
 
-    queryset = Channel.objects.order_by("code")
+    queryset = Channel.objects.prefetch_related("stock_warehouses").order_by("code")
     serializer_class = ChannelSerializer
     permission_classes = [RolePermission]
     warehouse_read = True

@@ -2,7 +2,8 @@
 ``intake.tasks.channel_sync_sweep`` pushes the stock and sends the outbox messages
 whose backoff is over (the pushes after each change are queued at commit); every 15
 minutes ``intake.tasks.reconcile_channel_orders`` polls the channels for orders whose
-webhook was lost. Idempotent by name."""
+webhook was lost. And the manager group's permissions on the channel sync models
+(after every app whose models the groups cover). Idempotent."""
 
 from django.db import migrations
 
@@ -13,6 +14,9 @@ SCHEDULES = [
 
 
 def create_schedules(apps, schema_editor):
+    from oms.roles import sync_groups
+
+    sync_groups(apps)  # the manager group's permissions on the channel sync models
     Schedule = apps.get_model("django_q", "Schedule")
     for name, func, minutes in SCHEDULES:
         if not Schedule.objects.filter(name=name).exists():
@@ -29,6 +33,9 @@ def remove_schedules(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("intake", "0001_initial"),
+        ("oms", "0007_webhooks_sweep_schedule"),
+        ("fulfillment", "0003_schedule_tracking_poll"),
+        ("returns", "0001_initial"),
         ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
     ]
 
