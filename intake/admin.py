@@ -15,7 +15,7 @@ from oms.admin import ViewOnlyAdminMixin, run_action
 from orders.admin import ChannelAdmin
 from orders.api import CREDENTIALS, channel_connection_errors
 from orders.intake.admin import ChannelIntakeForm, WriteOnlyField
-from orders.models import Channel, mask_secret
+from orders.models import Channel, Platform, mask_secret
 
 
 def _secret_field(label: str, help_text: str) -> WriteOnlyField:
@@ -41,6 +41,20 @@ class ChannelSyncForm(ChannelIntakeForm):
 
     class Meta(ChannelIntakeForm.Meta):
         fields = ["webhook_secret", *CREDENTIALS]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A channel page saved without the sync fields (not connected) keeps the defaults.
+        for name in ("platform", "stock_buffer"):
+            if name in self.fields:
+                self.fields[name].required = False
+
+    def clean_platform(self):
+        return self.cleaned_data.get("platform") or Platform.NONE
+
+    def clean_stock_buffer(self):
+        value = self.cleaned_data.get("stock_buffer")
+        return 0 if value is None else value
 
     def clean(self):
         data = super().clean()

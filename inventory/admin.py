@@ -16,6 +16,7 @@ from inventory.models import (
     DemandForecast,
     LowStockAlert,
     Product,
+    StockChangeMark,
     StockLevel,
     StockMovement,
     Warehouse,
@@ -440,3 +441,13 @@ class LowStockAlertAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["product", "warehouse"]
     list_filter = ["status", "warehouse"]
     search_fields = ["product__sku"]
+
+
+@admin.register(StockChangeMark)
+class StockChangeMarkAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Stock levels changed since the sales channels last heard (drained by the channel
+    sync within seconds when a channel pushes stock)."""
+
+    list_display = ["level", "marked_at"]
+    list_select_related = ["level__product", "level__warehouse"]
+    search_fields = ["level__product__sku", "level__warehouse__code"]

@@ -42,6 +42,8 @@ MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "imports/<int:pk>/": (LOGIN, 403, 200, 403, 200),
     "imports/<int:pk>/errors.csv": (LOGIN, 403, 200, 403, 200),
     "imports/export/<slug:kind>.csv": (LOGIN, 403, 200, 403, 200),
+    "channels/sync/": (LOGIN, 403, 200, 403, 200),
+    "channels/sync/<slug:code>/resync/": (LOGIN, 403, 405, 403, 405),
     "orders/": (LOGIN, 403, 200, 403, 200),
     "orders/<str:number>/": (LOGIN, 403, 200, 403, 200),
     "orders/^(?P<number>[^/]+)/(?P<action>confirm|hold|release|cancel)/$":
