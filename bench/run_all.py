@@ -21,6 +21,7 @@ BENCHMARKS = [
     ("documents", "bench.documents"),
     ("forecast", "bench.forecast"),
     ("pages", "bench.pages"),
+    ("channels", "bench.channel_sync"),
 ]
 MARK = "@@BENCH-ROWS@@"
 TIMEOUT = int(os.environ.get("BENCH_TIMEOUT", "1800"))

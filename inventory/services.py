@@ -98,6 +98,7 @@ def _marks_upsert(marks: list[tuple[int, int]], now) -> tuple[str, list]:
     """The statement that marks (level id, product id) pairs changed (``StockChangeMark``):
     one row per level, its time moved forward when already marked."""
     values = ", ".join(["(%s, %s, %s)"] * len(marks))
+    now = connection.ops.adapt_datetimefield_value(now)  # as the ORM stores it
     return (
         "INSERT INTO inventory_stockchangemark (level_id, product_id, marked_at) "
         f"VALUES {values} ON CONFLICT (level_id) DO UPDATE SET marked_at = EXCLUDED.marked_at",

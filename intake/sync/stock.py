@@ -32,7 +32,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from intake.models import ChannelListing, ChannelStockPending, ChannelSyncState
@@ -81,16 +81,28 @@ def available_to_sell(*, channel: Channel, product_ids) -> dict[int, int]:
     product_ids = list(product_ids)
     points = channel_points(channel)
     totals: dict[int, int] = dict.fromkeys(product_ids, 0)
-    for start in range(0, len(product_ids), 5000):
-        chunk = product_ids[start : start + 5000]
-        rows = (
-            StockLevel.objects.filter(product_id__in=chunk, warehouse_id__in=points)
-            .values("product_id")
-            .annotate(on_hand=Sum("on_hand"), reserved=Sum("reserved"))
-            .order_by()
-        )
-        for row in rows:
-            totals[row["product_id"]] = row["on_hand"] - row["reserved"]
+    if connection.vendor == "postgresql":
+        # Arrays, not one parameter per id: binding 10,000 parameters on the client
+        # cost more than the query (a full resync).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT product_id, SUM(on_hand - reserved) FROM inventory_stocklevel "
+                "WHERE product_id = ANY(%s) AND warehouse_id = ANY(%s) GROUP BY product_id",
+                [product_ids, points],
+            )
+            totals.update(cursor.fetchall())
+    else:
+        for start in range(0, len(product_ids), 500):
+            rows = (
+                StockLevel.objects.filter(
+                    product_id__in=product_ids[start : start + 500], warehouse_id__in=points
+                )
+                .values("product_id")
+                .annotate(on_hand=Sum("on_hand"), reserved=Sum("reserved"))
+                .order_by()
+            )
+            for row in rows:
+                totals[row["product_id"]] = row["on_hand"] - row["reserved"]
     return {
         pid: sellable(qty, buffer=channel.stock_buffer, share_percent=channel.stock_share_percent)
         for pid, qty in totals.items()
@@ -123,38 +135,47 @@ def stock_marks_fan_out() -> int:
         return 0
     channels = list(pushing_channels().values_list("pk", flat=True))
     if channels:
-        pairs = ChannelListing.objects.filter(
-            channel_id__in=channels, product_id__in=product_ids
-        ).values_list("channel_id", "product_id")
-        _mark_pending(list(pairs))
+        _mark_pending(channels, sorted(product_ids))
     return len(product_ids)
 
 
-def _mark_pending(pairs: list[tuple[int, int]]) -> None:
-    """Upsert pending rows: a new mark moves ``marked_at`` (the push that read the older
-    one will not delete it); an existing failure keeps its backoff."""
-    now = timezone.now()
-    for start in range(0, len(pairs), 2000):
-        ChannelStockPending.objects.bulk_create(
-            [
-                ChannelStockPending(channel_id=c, product_id=p, marked_at=now, next_attempt_at=now)
-                for c, p in sorted(pairs[start : start + 2000])
-            ],
-            update_conflicts=True,
-            unique_fields=["channel", "product"],
-            update_fields=["marked_at"],
-        )
+PENDING_UPSERT = (
+    "INSERT INTO intake_channelstockpending "
+    "(channel_id, product_id, marked_at, attempts, next_attempt_at, last_error) "
+    "SELECT l.channel_id, l.product_id, %s, 0, %s, '' FROM intake_channellisting l "
+    "WHERE {where} ORDER BY l.channel_id, l.product_id "
+    "ON CONFLICT (channel_id, product_id) DO UPDATE SET marked_at = EXCLUDED.marked_at{also}"
+)
+
+
+def _mark_pending(channels: list[int], product_ids: list[int] | None, *, due_now=False) -> None:
+    """Upsert the pending rows of the listings of ``channels`` (of ``product_ids``, or
+    all): a new mark moves ``marked_at`` (the push that read the older one will not
+    delete it); an existing failure keeps its backoff unless ``due_now``. One
+    INSERT ... SELECT per chunk, whatever the number of listings."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())  # as the ORM stores it
+    also = ", next_attempt_at = EXCLUDED.next_attempt_at" if due_now else ""
+    in_channels = ", ".join(["%s"] * len(channels))
+    chunks = (
+        [None]
+        if product_ids is None
+        else [product_ids[i : i + 2000] for i in range(0, len(product_ids), 2000)]
+    )
+    with connection.cursor() as cursor:
+        for chunk in chunks:
+            where = f"l.channel_id IN ({in_channels})"
+            params = [now, now, *channels]
+            if chunk is not None:
+                where += f" AND l.product_id IN ({', '.join(['%s'] * len(chunk))})"
+                params += chunk
+            cursor.execute(PENDING_UPSERT.format(where=where, also=also), params)
 
 
 @transaction.atomic
 def channel_stock_mark_all(*, channel: Channel) -> int:
-    """Resync: every listed SKU of the channel is pending now (failures included)."""
-    pairs = list(
-        ChannelListing.objects.filter(channel=channel).values_list("channel_id", "product_id")
-    )
-    _mark_pending(pairs)
-    ChannelStockPending.objects.filter(channel=channel).update(next_attempt_at=timezone.now())
-    return len(pairs)
+    """Resync: every listed SKU of the channel is pending and due now (failures too)."""
+    _mark_pending([channel.pk], None, due_now=True)
+    return ChannelListing.objects.filter(channel=channel).count()
 
 
 # --------------------------------------------------------------------------- push
@@ -226,21 +247,25 @@ def channel_stock_push(
 def _record(channel, due, listings, quantities, outcome, report: PushReport) -> None:
     now = timezone.now()
     accepted = [pid for pid, message in outcome.items() if message is None]
-    done_rows = Q(pk__in=[])
+    gone: list[int] = []
+    done: dict = defaultdict(list)  # marked_at -> pending ids pushed with that mark
     retry = []
     for pk, product_id, marked_at, attempts in due:
         listing = listings.get(product_id)
         if listing is None:  # no longer listed: nothing to push
-            done_rows |= Q(pk=pk)
+            gone.append(pk)
             continue
         message = outcome.get(product_id, "not sent")
         if message is None:
-            done_rows |= Q(pk=pk, marked_at=marked_at)  # unless marked again meanwhile
+            done[marked_at].append(pk)
             report.sent[listing.sku] = quantities[product_id]
         else:
             report.failed[listing.sku] = message
             retry.append((pk, attempts + 1, message))
-    ChannelStockPending.objects.filter(done_rows).delete()
+    # A row marked again while the push ran (its marked_at moved) stays pending.
+    ChannelStockPending.objects.filter(pk__in=gone).delete()
+    for marked_at, pks in done.items():
+        _delete_unless_marked_again(pks, marked_at)
     for pk, attempts, message in retry:
         delay = min(
             settings.OMS_CHANNEL_RETRY_MAX_SECONDS,
@@ -251,14 +276,7 @@ def _record(channel, due, listings, quantities, outcome, report: PushReport) -> 
             last_error=message[:2000],
             next_attempt_at=now + timedelta(seconds=delay),
         )
-    if accepted:
-        pushed = [listings[pid] for pid in accepted]
-        for listing in pushed:
-            listing.last_pushed_quantity = quantities[listing.product_id]
-            listing.last_pushed_at = now
-        ChannelListing.objects.bulk_update(
-            pushed, ["last_pushed_quantity", "last_pushed_at"], batch_size=1000
-        )
+    _note_pushed([listings[pid] for pid in accepted], quantities, now)
     state, _ = ChannelSyncState.objects.get_or_create(channel=channel)
     state.last_push_at = now
     state.last_push_skus = len(report.sent)
@@ -266,6 +284,40 @@ def _record(channel, due, listings, quantities, outcome, report: PushReport) -> 
     state.last_push_calls = report.calls
     state.last_error = report.error[:2000]
     state.save()
+
+
+def _delete_unless_marked_again(pks: list[int], marked_at) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM intake_channelstockpending WHERE id = ANY(%s) AND marked_at = %s",
+                [pks, marked_at],
+            )
+        return
+    for start in range(0, len(pks), 500):
+        ChannelStockPending.objects.filter(
+            pk__in=pks[start : start + 500], marked_at=marked_at
+        ).delete()
+
+
+def _note_pushed(pushed: list[ChannelListing], quantities: dict[int, int], now) -> None:
+    for listing in pushed:
+        listing.last_pushed_quantity = quantities[listing.product_id]
+        listing.last_pushed_at = now
+    if not pushed:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE intake_channellisting AS l SET last_pushed_quantity = v.quantity, "
+                "last_pushed_at = %s FROM unnest(%s::bigint[], %s::integer[]) "
+                "AS v(id, quantity) WHERE l.id = v.id",
+                [now, [x.pk for x in pushed], [x.last_pushed_quantity for x in pushed]],
+            )
+        return
+    ChannelListing.objects.bulk_update(
+        pushed, ["last_pushed_quantity", "last_pushed_at"], batch_size=500
+    )
 
 
 # --------------------------------------------------------------------------- Shopify
