@@ -32,6 +32,10 @@ SCHEDULES: tuple[ScheduleSpec, ...] = (
     ScheduleSpec("Low-stock check", "inventory.tasks.check_low_stock", "H"),
     ScheduleSpec("Poll carrier tracking", "fulfillment.tasks.poll_tracking", "I", 30),
     ScheduleSpec("Sweep outgoing webhooks", "oms.tasks.webhooks_sweep", "I", 5),
+    # Channel sync: stock pushes and outbox messages whose backoff is over (the push
+    # after each stock change is queued at commit), and the poll for lost orders.
+    ScheduleSpec("Channel sync sweep", "intake.tasks.channel_sync_sweep", "I", 1),
+    ScheduleSpec("Reconcile channel orders", "intake.tasks.reconcile_channel_orders", "I", 15),
 )
 
 

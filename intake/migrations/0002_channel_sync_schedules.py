@@ -7,27 +7,21 @@ webhook was lost. And the manager group's permissions on the channel sync models
 
 from django.db import migrations
 
-SCHEDULES = [
-    ("Channel sync sweep", "intake.tasks.channel_sync_sweep", 1),
-    ("Reconcile channel orders", "intake.tasks.reconcile_channel_orders", 15),
-]
+NAMES = ("Channel sync sweep", "Reconcile channel orders")  # listed in oms.schedules
 
 
 def create_schedules(apps, schema_editor):
     from oms.roles import sync_groups
+    from oms.schedules import ensure_schedules
 
     sync_groups(apps)  # the manager group's permissions on the channel sync models
-    Schedule = apps.get_model("django_q", "Schedule")
-    for name, func, minutes in SCHEDULES:
-        if not Schedule.objects.filter(name=name).exists():
-            Schedule.objects.create(
-                name=name, func=func, schedule_type="I", minutes=minutes, repeats=-1
-            )
+    ensure_schedules(apps.get_model("django_q", "Schedule"), names=NAMES)
 
 
 def remove_schedules(apps, schema_editor):
-    Schedule = apps.get_model("django_q", "Schedule")
-    Schedule.objects.filter(name__in=[name for name, _, _ in SCHEDULES]).delete()
+    from oms.schedules import remove_schedules
+
+    remove_schedules(apps.get_model("django_q", "Schedule"), names=NAMES)
 
 
 class Migration(migrations.Migration):

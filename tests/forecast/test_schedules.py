@@ -43,8 +43,8 @@ def test_every_schedule_names_a_function_that_exists():
 
 def test_setup_schedules_is_idempotent_and_repairs_drift():
     Schedule.objects.filter(name__in=NAMES).delete()
-    assert _run().count("created") == len(SCHEDULES) == 5
-    assert _run().count(": ok") == 5
+    assert _run().count("created") == len(SCHEDULES) == 7
+    assert _run().count(": ok") == 7
     delay = Schedule.objects.get(name="Delay detection")
     assert (delay.func, delay.schedule_type, delay.minutes) == (
         "orders.tasks.detect_delays",
