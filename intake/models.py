@@ -123,3 +123,15 @@ class ChannelOutbox(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.reference}"
+
+
+class PushRequest(models.Model):
+    """One row: a stock push task is queued and has not started yet. The commit of a
+    stock change queues a task only when it is the one to set ``requested`` (so a burst
+    of changes queues one task, not one each); the task clears it before it reads the
+    marks, so a change committed after that queues the next one."""
+
+    requested = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return "push requested" if self.requested else "no push requested"

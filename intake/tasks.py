@@ -3,12 +3,15 @@
 from intake.sync.outbound import channel_outbox_deliver, channel_outbox_deliver_due
 from intake.sync.reconcile import channel_orders_reconcile
 from intake.sync.stock import channel_stock_push, pushing_channels, stock_marks_fan_out
+from intake.sync.wiring import push_started
 from orders.models import Channel, Platform
 
 
 def push_channel_stock() -> dict:
-    """Queued after every committed stock change (coalesced: each run pushes whatever is
-    pending) and every minute by the schedule (retries due after a backoff)."""
+    """Queued after committed stock changes (one queued run at a time, see
+    ``intake.models.PushRequest``; each run pushes whatever is pending) and every
+    minute by the schedule (retries due after a backoff)."""
+    push_started()  # a change committed from now on queues the next run
     stock_marks_fan_out()
     reports = {}
     for channel in pushing_channels().order_by("pk"):

@@ -1,7 +1,8 @@
 """How the lower apps' changes reach the channel sync without importing it.
 
-* ``inventory.services.on_stock_change``: every stock change (in its transaction) queues
-  one ``intake.tasks.push_channel_stock`` after commit, if some channel pushes stock;
+* ``inventory.services.on_stock_change``: a stock change (in its transaction) queues
+  ``intake.tasks.push_channel_stock`` after commit if some channel pushes stock and no
+  run is queued and not started yet;
 * ``oms.webhooks.listen``: a shipment shipped, an order cancelled or a refund created
   writes a ``ChannelOutbox`` row in the same transaction (``intake.sync.outbound``),
   delivered by ``intake.tasks.deliver_channel_outbox`` after commit.
@@ -47,15 +48,28 @@ def stock_changed(product_ids: set[int]) -> None:
     if not some_channel_pushes_stock():
         return
     # After commit (at once outside a transaction); a rolled-back change queues nothing.
-    # Several changes in one transaction queue several tasks: each run pushes whatever
-    # is pending, so the later ones find little or nothing to do.
+    # A burst of changes queues one task while it waits (``queue_push``).
     transaction.on_commit(queue_push, robust=True)
 
 
 def queue_push() -> None:
+    """Queue a push unless one is queued and not started yet (``PushRequest``)."""
     from django_q.tasks import async_task
 
+    from intake.models import PushRequest
+
+    if not PushRequest.objects.filter(pk=1, requested=False).update(requested=True):
+        if PushRequest.objects.filter(pk=1).exists():
+            return  # a queued task will see this change's marks
+        PushRequest.objects.get_or_create(pk=1, defaults={"requested": True})
     async_task(PUSH_TASK, group="channel-sync")
+
+
+def push_started() -> None:
+    """Called by the push task before it reads the marks."""
+    from intake.models import PushRequest
+
+    PushRequest.objects.filter(pk=1, requested=True).update(requested=False)
 
 
 def queue_outbox(outbox_id: int) -> None:
