@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("intake", "0001_initial"),
         ("oms", "0007_webhooks_sweep_schedule"),
-        ("fulfillment", "0003_schedule_tracking_poll"),
+        ("fulfillment", "0005_manifest_number_sequence"),
         ("returns", "0001_initial"),
         ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
     ]
