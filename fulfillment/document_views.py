@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
 
 from fulfillment import documents
@@ -23,8 +24,11 @@ def pdf_response(data: bytes, filename: str, *, inline: bool = True) -> HttpResp
 
 def staff_document(view):
     """Login required (else the login page), then the warehouse or manager role (else
-    403); a domain error while rendering (nothing to print yet) is a 409 in plain text."""
+    403); a domain error while rendering (nothing to print yet) is a 409 in plain text.
+    Our own pages may frame the PDF (the pack station's print page shows the label and
+    the slip side by side): ``X-Frame-Options: SAMEORIGIN`` here, ``DENY`` elsewhere."""
 
+    @xframe_options_sameorigin
     @login_required
     @require_GET
     def wrapper(request, *args, **kwargs):

@@ -15,7 +15,7 @@ from inventory.models import StockLevel, StockMovement, Warehouse
 from inventory.selectors import product_by_code, stock_level_list
 from inventory.services import stock_adjust, stock_receive
 from oms.exceptions import DomainError
-from oms.views import floor_required
+from oms.views import filter_params, floor_required
 
 RESULTS = 100
 
@@ -24,12 +24,13 @@ RESULTS = 100
 def lookup(request):
     """Find stock by SKU, barcode, bin or name; one hit opens its page."""
     warehouses = list(Warehouse.objects.filter(active=True).order_by("priority", "code"))
+    params = filter_params(request.GET)
     stock_filter = StockPageFilter(
-        request.GET or None,
+        params or None,
         queryset=stock_level_list().order_by("product__sku", "warehouse__priority", "pk"),
     )
     searched = bool(request.GET.get("q", "").strip())
-    levels = list(stock_filter.qs[: RESULTS + 1]) if request.GET else []
+    levels = list(stock_filter.qs[: RESULTS + 1]) if params else []
     if searched and len(levels) == 1:
         return redirect("stock:level", levels[0].pk)
     if searched and not levels:
@@ -42,7 +43,7 @@ def lookup(request):
             "levels": levels[:RESULTS],
             "more": len(levels) > RESULTS,
             "warehouses": warehouses,
-            "searched": bool(request.GET),
+            "searched": bool(params),
         },
     )
 

@@ -2,6 +2,7 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import QueryDict
 from django.shortcuts import render
 
 from oms.roles import MANAGER, WAREHOUSE, has_role, is_manager
@@ -26,6 +27,17 @@ def role_required(*roles: str, message: str = "This page is not for your role"):
 
 floor_required = role_required(WAREHOUSE, MANAGER, message="Warehouse floor pages")
 manager_required = role_required(MANAGER, message="This page is for managers")
+
+
+def filter_params(params: QueryDict) -> QueryDict:
+    """A filter form's query string without its empty values: "any" in a select, a
+    blank search box or date is no filter (and no "Select a valid choice" error)."""
+    cleaned = QueryDict(mutable=True)
+    for key, values in params.lists():
+        kept = [v for v in values if v.strip()]
+        if kept:
+            cleaned.setlist(key, kept)
+    return cleaned
 
 
 def is_htmx(request) -> bool:

@@ -9,7 +9,7 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 
 from inventory.models import Warehouse
-from oms.views import manager_required
+from oms.views import filter_params, manager_required
 from orders.forms import OrderPageFilter, allowed_actions
 from orders.models import Channel, Order
 from orders.selectors import order_detail_queryset, order_list_queryset
@@ -27,11 +27,11 @@ def order_list(request):
     queryset = order_list_queryset().prefetch_related(
         Prefetch("shipments", queryset=Shipment.objects.select_related("warehouse").order_by("pk"))
     )
-    order_filter = OrderPageFilter(request.GET or None, queryset=queryset)
+    params = filter_params(request.GET)
+    page_number = params.pop("page", [None])[-1]
+    order_filter = OrderPageFilter(params or None, queryset=queryset)
     orders = order_filter.qs.order_by("-placed_at", "-id")
-    page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
+    page = Paginator(orders, PAGE_SIZE).get_page(page_number)
     return render(
         request,
         "orders/order_list.html",
@@ -40,7 +40,7 @@ def order_list(request):
             "page": page,
             "querystring": params.urlencode(),
             "statuses": Order.Status.choices,
-            "selected_statuses": request.GET.getlist("status"),
+            "selected_statuses": params.getlist("status"),
             "channels": Channel.objects.order_by("code").values_list("code", "name"),
             "warehouses": Warehouse.objects.order_by("priority", "code").values_list(
                 "code", "name"
