@@ -74,6 +74,14 @@ class Carrier(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    def tracking_url(self, tracking_number: str) -> str:
+        """The carrier's public tracking page for ``tracking_number`` ("" when unknown or
+        not an http(s) address)."""
+        if not (self.tracking_url_template and tracking_number):
+            return ""
+        url = self.tracking_url_template.replace("{tracking}", tracking_number)
+        return url if url.startswith(("https://", "http://")) else ""
+
 
 class CarrierToken(models.Model):
     """A carrier's OAuth 2.0 tokens. One row per carrier; refreshed before it expires,

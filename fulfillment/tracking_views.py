@@ -4,8 +4,11 @@ unguessable token, showing only what the customer may see.
 Shown: the order number and date, its status, the public timeline in fixed customer
 wording (never the stored message, which can hold prices or internal reasons, except
 notes staff chose to make public), and each shipment's carrier, service, tracking
-number (linked to the carrier's page), estimated delivery and carrier scans. Not shown:
-prices, lines, addresses, warehouses, internal notes. A wrong token is a 404.
+number (linked to the carrier's page), estimated delivery and carrier scans, and the
+items (name and quantity) in the order and in each parcel. Not shown: prices, addresses,
+warehouses, internal notes. A wrong token is the store's own "not found" page (404).
+Each step appears once: the order-wide "shipped"/"delivered" event repeats its parcel's
+for a one-parcel order and is left out then.
 """
 
 from dataclasses import dataclass
@@ -17,7 +20,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from fulfillment.models import Carrier, CarrierService, Shipment, TrackingEvent
+from fulfillment.models import Carrier, CarrierService, Shipment, ShipmentLine, TrackingEvent
 from orders.models import Order, OrderEvent
 
 K = OrderEvent.Kind
@@ -53,20 +56,36 @@ class Step:
     text: str
 
 
+ALL_PARCELS = {K.SHIPPED: "All parcels shipped", K.DELIVERED: "All parcels delivered"}
+
+
 def _timeline(order: Order) -> list[Step]:
-    steps = []
-    for event in order.events.filter(public=True).order_by("created_at", "id"):
+    events = list(order.events.filter(public=True).order_by("created_at", "id"))
+    parcels: dict[str, int] = {}
+    for event in events:
+        data = event.data if isinstance(event.data, dict) else {}
+        if event.kind in ALL_PARCELS and data.get("shipment"):
+            parcels[event.kind] = parcels.get(event.kind, 0) + 1
+    steps, seen = [], set()
+    for event in events:
         data = event.data if isinstance(event.data, dict) else {}
         if event.kind == K.NOTE:
             text = event.message
         elif event.kind in STEPS:
             text = STEPS[event.kind]
-            if event.kind in (K.SHIPPED, K.DELIVERED) and data.get("shipment"):
+            if event.kind in ALL_PARCELS and data.get("shipment"):
                 text = f"Parcel {data['shipment']} {text.lower()}"
+            elif event.kind in ALL_PARCELS and parcels.get(event.kind):
+                if parcels[event.kind] < 2:
+                    continue  # the parcel's own step already says it
+                text = ALL_PARCELS[event.kind]
             elif event.kind.startswith("return_") and data.get("return"):
                 text = f"{text}: {data['return']}"
         else:
             continue
+        if text in seen:
+            continue
+        seen.add(text)
         steps.append(Step(event.created_at, text))
     return steps
 
@@ -75,7 +94,8 @@ def _shipments(order: Order) -> list[dict]:
     shipments = list(
         order.shipments.exclude(status=Shipment.Status.CANCELLED)
         .prefetch_related(
-            Prefetch("tracking_events", queryset=TrackingEvent.objects.order_by("-occurred_at"))
+            Prefetch("tracking_events", queryset=TrackingEvent.objects.order_by("-occurred_at")),
+            Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line")),
         )
         .order_by("created_at", "id")
     )
@@ -90,11 +110,7 @@ def _shipments(order: Order) -> list[dict]:
     rows = []
     for s in shipments:
         carrier = carriers.get(s.carrier)
-        url = ""
-        if carrier and carrier.tracking_url_template and s.tracking_number:
-            url = carrier.tracking_url_template.replace("{tracking}", s.tracking_number)
-            if not url.startswith(("https://", "http://")):
-                url = ""
+        url = carrier.tracking_url(s.tracking_number) if carrier else ""
         rows.append(
             {
                 "number": s.number,
@@ -107,6 +123,10 @@ def _shipments(order: Order) -> list[dict]:
                 "shipped_at": s.shipped_at,
                 "delivered_at": s.delivered_at,
                 "scans": list(s.tracking_events.all()),
+                "items": [
+                    {"name": line.order_line.name, "quantity": line.quantity}
+                    for line in s.lines.all()
+                ],
             }
         )
     return rows
@@ -129,6 +149,11 @@ def tracking_page(request, token: str):
             "status_text": STATUS_TEXT.get(order.status, ""),
             "steps": _timeline(order),
             "shipments": _shipments(order),
+            "items": [
+                {"name": line.name, "quantity": line.quantity - line.quantity_cancelled}
+                for line in order.lines.order_by("pk")
+                if line.quantity > line.quantity_cancelled
+            ],
         },
     )
     # The token is the key: never leak it to the carrier's site or a search engine.

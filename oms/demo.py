@@ -203,6 +203,10 @@ SERVICES = [
     ("correios", "Correios", "sedex", "SEDEX", Decimal("22.90"), (1, 2, 3, 5)),
     ("jadlog", "Jadlog", "package", ".Package", Decimal("17.90"), (2, 4, 5, 8)),
 ]
+# The carriers' public tracking pages (shown to staff and on the customer's page).
+TRACKING_URLS = {
+    "correios": "https://rastreamento.correios.com.br/app/index.php?objetos={tracking}",
+}
 ZONES = {"SP": 0, "RJ": 1, "MG": 1, "PR": 1, "SC": 2, "RS": 2, "ES": 2, "DF": 2, "GO": 2}
 ZONE_FACTOR = (Decimal("1"), Decimal("1.3"), Decimal("1.6"), Decimal("2.1"))
 BANDS = ((0, 1000, Decimal("1")), (1000, 5000, Decimal("1.4")), (5000, 30000, Decimal("2.4")))
@@ -950,7 +954,11 @@ class DemoSeeder:
         rates = []
         for carrier_code, carrier_name, code, name, base, transit in SERVICES:
             carrier, _ = Carrier.objects.get_or_create(
-                code=carrier_code, defaults={"name": carrier_name}
+                code=carrier_code,
+                defaults={
+                    "name": carrier_name,
+                    "tracking_url_template": TRACKING_URLS.get(carrier_code, ""),
+                },
             )
             service, _ = CarrierService.objects.get_or_create(
                 carrier=carrier, code=code, defaults={"name": name}

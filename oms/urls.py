@@ -7,6 +7,7 @@ from oms import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("start/", views.start, name="start"),
     path("", include("oms.dashboard_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
@@ -22,3 +23,7 @@ urlpatterns = [
     path("floor/stock/", include("inventory.urls")),
     path("floor/", include("fulfillment.urls")),
 ]
+
+handler403 = "oms.views.permission_denied"
+handler404 = "oms.views.not_found"
+handler500 = "oms.views.server_error"

@@ -1,9 +1,11 @@
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import QueryDict
-from django.shortcuts import render
+from django.http import HttpResponseServerError, QueryDict
+from django.shortcuts import redirect, render
+from django.template import loader
 
 from oms.roles import MANAGER, WAREHOUSE, has_role, is_manager
 
@@ -56,3 +58,37 @@ def home(request):
             "is_floor": has_role(request.user, WAREHOUSE, MANAGER),
         },
     )
+
+
+@login_required
+def start(request):
+    """Where a login lands: managers on the dashboard, everyone else at home."""
+    return redirect("dashboard" if is_manager(request.user) else "home")
+
+
+# --------------------------------------------------------------------------- error pages
+# In the site's layout, saying what to do. A customer who mistypes a tracking link sees
+# the store's own page, without the staff navigation.
+
+CUSTOMER_PREFIXES = ("/track/",)
+
+
+def _is_customer_path(request) -> bool:
+    return request.path.startswith(CUSTOMER_PREFIXES)
+
+
+def not_found(request, exception=None):
+    template = "oms/errors/404_customer.html" if _is_customer_path(request) else "404.html"
+    return render(request, template, {"path": request.path}, status=404)
+
+
+def permission_denied(request, exception=None):
+    message = str(exception) if exception and str(exception) else ""
+    return render(request, "403.html", {"message": message}, status=403)
+
+
+def server_error(request):
+    """Rendered without the request's context (the error may come from it): the layout
+    only, no navigation."""
+    body = loader.get_template("500.html").render({"store_name": settings.OMS_COMPANY_NAME})
+    return HttpResponseServerError(body)

@@ -7,6 +7,7 @@ from django.apps import apps
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 
 from inventory.models import Warehouse
 from oms.views import filter_params, manager_required
@@ -19,6 +20,25 @@ PAGE_SIZE = 50
 
 def _shipment_model():
     return apps.get_model("fulfillment", "Shipment")
+
+
+def _add_shipment_links(shipments) -> None:
+    """Each shipment's label and packing slip (staff PDFs) and the carrier's tracking
+    page. (orders sits below fulfillment: the carrier model is named, not imported.)"""
+    Carrier = apps.get_model("fulfillment", "Carrier")
+    codes = {s.carrier for s in shipments if s.carrier}
+    carriers = {c.code: c for c in Carrier.objects.filter(code__in=codes)} if codes else {}
+    for s in shipments:
+        carrier = carriers.get(s.carrier)
+        s.carrier_tracking_url = carrier.tracking_url(s.tracking_number) if carrier else ""
+        s.label_url = (
+            reverse("documents:shipment-label", args=[s.number]) if s.tracking_number else ""
+        )
+        s.slip_url = (
+            reverse("documents:shipment-packing-slip", args=[s.number])
+            if s.status != "cancelled"
+            else ""
+        )
 
 
 @manager_required
@@ -54,6 +74,7 @@ def order_detail(request, number):
     order = get_object_or_404(order_detail_queryset(), number=number)
     lines = list(order.lines.all())
     shipments = list(order.shipments.all())
+    _add_shipment_links(shipments)
     ReturnRequest = apps.get_model("returns", "ReturnRequest")
     returns = list(ReturnRequest.objects.filter(order=order).order_by("-created_at", "-pk"))
     backorder_applies = order.status in (Order.Status.CONFIRMED, Order.Status.ON_HOLD)
@@ -70,6 +91,7 @@ def order_detail(request, number):
             "shipments": shipments,
             "returns": returns,
             "events": list(order.events.all())[::-1],
+            "tracking_page_url": reverse("tracking-page", args=[order.tracking_token]),
             "actions": actions,
             "reroutable": reroutable,
             "warehouses": Warehouse.objects.filter(active=True).order_by("priority", "code")
