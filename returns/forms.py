@@ -5,10 +5,26 @@ from django import forms
 from returns.models import ReturnLine
 
 
+# Reasons that say the item may not be sellable: it is inspected before anyone decides.
+INSPECT_REASONS = {ReturnLine.Reason.DAMAGED, ReturnLine.Reason.DEFECTIVE}
+INSPECT_CONDITION = {
+    ReturnLine.Reason.DAMAGED: ReturnLine.Condition.DAMAGED,
+    ReturnLine.Reason.DEFECTIVE: ReturnLine.Condition.OPENED,
+}
+
+
+def needs_inspection(line: ReturnLine) -> bool:
+    return line.reason in INSPECT_REASONS
+
+
 class ReturnReceiveForm(forms.Form):
     """One group of fields per return line: ``l<id>_qty``, ``l<id>_condition``,
-    ``l<id>_disposition``, ``l<id>_warehouse``. Defaults: everything came back, new,
-    restocked at the point that shipped it."""
+    ``l<id>_disposition``, ``l<id>_warehouse`` and ``l<id>_sellable``. Defaults follow
+    the declared reason: everything came back; new and restocked at the point that
+    shipped it, except for lines declared damaged or defective, which default to their
+    condition and *no* disposition (inspect, then choose). Restocking an item declared
+    damaged or defective, or received damaged, needs the "sellable" box ticked too: one
+    Enter never puts broken goods back on the shelf."""
 
     def __init__(self, *args, lines, warehouses, shipped_from, **kwargs):
         super().__init__(*args, **kwargs)
@@ -20,11 +36,20 @@ class ReturnReceiveForm(forms.Form):
             self.fields[p + "qty"] = forms.IntegerField(
                 min_value=0, max_value=line.quantity, initial=line.quantity, label="Received"
             )
+            inspect = needs_inspection(line)
             self.fields[p + "condition"] = forms.ChoiceField(
-                choices=ReturnLine.Condition.choices, initial=ReturnLine.Condition.NEW
+                choices=ReturnLine.Condition.choices,
+                initial=INSPECT_CONDITION.get(line.reason, ReturnLine.Condition.NEW),
             )
             self.fields[p + "disposition"] = forms.ChoiceField(
-                choices=ReturnLine.Disposition.choices, initial=ReturnLine.Disposition.RESTOCK
+                choices=[("", "inspect, then choose"), *ReturnLine.Disposition.choices]
+                if inspect
+                else ReturnLine.Disposition.choices,
+                initial="" if inspect else ReturnLine.Disposition.RESTOCK,
+                required=False,
+            )
+            self.fields[p + "sellable"] = forms.BooleanField(
+                required=False, label="Inspected: sellable as new"
             )
             self.fields[p + "warehouse"] = forms.ChoiceField(
                 choices=choices, required=False, initial=shipped_from.get(line.order_line_id)
@@ -39,18 +64,43 @@ class ReturnReceiveForm(forms.Form):
                 "condition": self[p + "condition"],
                 "disposition": self[p + "disposition"],
                 "warehouse": self[p + "warehouse"],
+                "sellable": self[p + "sellable"],
+                "inspect": needs_inspection(line),
             }
 
     def clean(self):
         data = super().clean()
         for line in self.lines:
             p = f"l{line.pk}_"
-            if (
-                data.get(p + "disposition") == ReturnLine.Disposition.RESTOCK
-                and data.get(p + "qty")
-                and not data.get(p + "warehouse")
-            ):
+            disposition, received = data.get(p + "disposition"), data.get(p + "qty")
+            if not received:
+                data[p + "disposition"] = disposition or ReturnLine.Disposition.RESTOCK
+                continue
+            if not disposition:
+                self.add_error(
+                    p + "disposition",
+                    f"{line.order_line.sku} was declared {line.get_reason_display().lower()}: "
+                    "inspect it, then choose restock or scrap",
+                )
+                continue
+            if disposition != ReturnLine.Disposition.RESTOCK:
+                continue
+            if not data.get(p + "warehouse"):
                 self.add_error(p + "warehouse", "Choose where to restock it")
+            risky = needs_inspection(line) or data.get(p + "condition") == (
+                ReturnLine.Condition.DAMAGED
+            )
+            if risky and not data.get(p + "sellable"):
+                self.add_error(
+                    p + "sellable",
+                    f"Restocking {line.order_line.sku} "
+                    + (
+                        f"(declared {line.get_reason_display().lower()})"
+                        if needs_inspection(line)
+                        else "(received damaged)"
+                    )
+                    + ": tick 'Inspected: sellable as new' to confirm, or scrap it",
+                )
         return data
 
     def service_lines(self) -> list[dict]:

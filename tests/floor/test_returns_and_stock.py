@@ -1,5 +1,7 @@
 """Returns receiving and the stock pages (look-up, cycle count, goods in)."""
 
+import re
+
 import pytest
 
 from fulfillment.services import shipment_pack, shipment_ship
@@ -61,12 +63,50 @@ def test_the_lookup_lists_approved_returns(floor_client, rma):
     assert rma.number in floor_client.get("/floor/returns/").content.decode()
 
 
-def test_receiving_with_the_defaults_restocks_everything(floor, floor_client, rma):
+def form_defaults(page: str, rma) -> dict:
+    """What pressing Enter on the receive page posts: each field's pre-selected value."""
+    data = {}
+    for line in rma.lines.all():
+        p = f"l{line.pk}_"
+        qty = re.search(rf'name="{p}qty" value="(\d+)"', page)
+        data[p + "qty"] = qty.group(1)
+        for name in ("condition", "disposition", "warehouse"):
+            select = re.search(rf'<select name="{p}{name}"[^>]*>(.*?)</select>', page, re.S)
+            chosen = re.search(r'<option value="([^"]*)"[^>]*selected', select.group(1))
+            data[p + name] = chosen.group(1) if chosen else ""
+    return data
+
+
+def test_enter_on_the_defaults_restocks_the_sound_line_but_not_the_damaged_one(
+    floor, floor_client, rma
+):
     p0, p1, _ = floor.products
     before = quantities(p0, floor.warehouse), quantities(p1, floor.warehouse)
     page = floor_client.get(f"/floor/returns/{rma.number}/").content.decode()
     assert "Confirm receipt" in page and 'value="SP-01" selected' in page
+    assert "Declared damaged: inspect it" in page
+    defaults = form_defaults(page, rma)
+    damaged = rma.lines.get(order_line__sku="P001")
+    assert defaults[f"l{damaged.pk}_condition"] == "damaged"
+    assert defaults[f"l{damaged.pk}_disposition"] == ""  # inspect, then choose
+    response = floor_client.post(f"/floor/returns/{rma.number}/", defaults, follow=True)
+    assert "P001 was declared damaged: inspect it, then choose restock or scrap" in (
+        response.content.decode()
+    )
+    rma.refresh_from_db()
+    assert rma.status == ReturnRequest.Status.APPROVED
+    assert (quantities(p0, floor.warehouse), quantities(p1, floor.warehouse)) == before
+
+
+def test_restocking_a_line_declared_damaged_needs_the_sellable_tick(floor, floor_client, rma):
+    p0, p1, _ = floor.products
+    before = quantities(p0, floor.warehouse), quantities(p1, floor.warehouse)
     response = floor_client.post(f"/floor/returns/{rma.number}/", fields(rma), follow=True)
+    assert "tick &#x27;Inspected: sellable as new&#x27; to confirm" in response.content.decode()
+    assert quantities(p1, floor.warehouse) == before[1]
+    damaged = rma.lines.get(order_line__sku="P001")
+    data = {**fields(rma), f"l{damaged.pk}_sellable": "on"}
+    response = floor_client.post(f"/floor/returns/{rma.number}/", data, follow=True)
     assert f"{rma.number} received" in flash(response)
     rma.refresh_from_db()
     assert rma.status == ReturnRequest.Status.RECEIVED
