@@ -4,7 +4,6 @@ from django import forms
 
 from returns.models import ReturnLine
 
-
 # Reasons that say the item may not be sellable: it is inspected before anyone decides.
 INSPECT_REASONS = {ReturnLine.Reason.DAMAGED, ReturnLine.Reason.DEFECTIVE}
 INSPECT_CONDITION = {
