@@ -7,3 +7,9 @@ class InsufficientStock(Conflict):
 
 class StockError(DomainError):
     code = "stock_error"
+
+
+class CountNeedsConfirmation(Conflict):
+    """A cycle count far from on_hand: confirm it with a reason code, or count again."""
+
+    code = "count_needs_confirmation"

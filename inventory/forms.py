@@ -6,6 +6,7 @@ from django import forms
 from django.db.models import Q
 
 from inventory.api import StockLevelFilter
+from inventory.models import StockMovement
 from inventory.services import MAX_QUANTITY
 
 
@@ -33,6 +34,12 @@ class StockPageFilter(StockLevelFilter):
 
 class CountForm(forms.Form):
     counted = forms.IntegerField(min_value=0, max_value=MAX_QUANTITY, label="Counted on the shelf")
+    reason_code = forms.ChoiceField(
+        choices=[("", "no reason given"), *StockMovement.ReasonCode.choices],
+        required=False,
+        label="Reason",
+    )
+    confirm = forms.BooleanField(required=False)
 
 
 class ReceiveForm(forms.Form):

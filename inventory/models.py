@@ -130,6 +130,14 @@ class StockMovement(models.Model):
         TRANSFER_IN = "transfer_in", "Transfer in"
         IMPORT = "import", "Import"
 
+    class ReasonCode(models.TextChoices):
+        """Why a count or adjustment changed on_hand (reported on the stock pages)."""
+
+        DAMAGED = "damaged", "Damaged"
+        LOST = "lost", "Lost"
+        FOUND = "found", "Found"
+        COUNT_ERROR = "count_error", "Count error"
+
     # Lean on indexes: this table takes a row for every stock change (100k per big CSV
     # import), and each index costs every insert. (product, warehouse) serves lookups by
     # product and the ledger check; ``reference`` serves lookups by order/shipment/batch;
@@ -145,6 +153,9 @@ class StockMovement(models.Model):
     reserved_delta = models.IntegerField(default=0)
     reference = models.CharField(max_length=64, blank=True, default="")
     note = models.CharField(max_length=255, blank=True, default="")
+    reason_code = models.CharField(
+        max_length=16, choices=ReasonCode.choices, blank=True, default="", db_default=""
+    )
     actor = models.CharField(max_length=150, default="system")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -10,11 +10,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from inventory.exceptions import InsufficientStock, StockError
+from inventory.exceptions import CountNeedsConfirmation, InsufficientStock, StockError
 from inventory.models import Product, StockLevel, StockMovement, Warehouse
 from oms.actors import actor_name
 from oms.db import fetch, write_together
@@ -34,6 +35,7 @@ class StockChange:
     reserved_delta: int = 0
     reference: str = ""
     note: str = ""
+    reason_code: str = ""
 
 
 def _check_quantity(quantity: int, *, field: str = "quantity", allow_zero: bool = False) -> None:
@@ -237,6 +239,7 @@ def _stock_apply(*, changes, actor, levels, create_missing) -> list[StockMovemen
             reserved_delta=c.reserved_delta,
             reference=c.reference[:64],
             note=c.note[:255],
+            reason_code=c.reason_code,
             actor=name,
         )
         for c in changes
@@ -302,12 +305,15 @@ def stock_adjust(
     delta: int | None = None,
     counted: int | None = None,
     reference: str = "",
+    reason_code: str = "",
     actor=None,
 ) -> StockLevel:
     """Correct on_hand by a ``delta`` (ledger ``adjustment``) or to a ``counted`` quantity
-    (ledger ``count``). Refused when on_hand would fall below what is reserved.
-    Locks the one level.
+    (ledger ``count``), with an optional ``reason_code`` (``StockMovement.ReasonCode``).
+    Refused when on_hand would fall below what is reserved. Locks the one level.
     """
+    if reason_code and reason_code not in StockMovement.ReasonCode.values:
+        raise StockError(f"Unknown reason code {reason_code!r}", field="reason_code")
     if (delta is None) == (counted is None):
         raise StockError("Give either delta or counted, not both", field="delta")
     if not (reason or "").strip():
@@ -333,11 +339,75 @@ def stock_adjust(
         kind, change = Kind.ADJUSTMENT, delta
     if change:
         stock_apply(
-            changes=[StockChange(product.pk, warehouse.pk, kind, change, 0, reference, reason)],
+            changes=[
+                StockChange(
+                    product.pk, warehouse.pk, kind, change, 0, reference, reason, reason_code
+                )
+            ],
             actor=actor,
             levels={(product.pk, warehouse.pk): level},
         )
     return level
+
+
+def count_variance_is_large(*, on_hand: int, counted: int) -> bool:
+    """A count that differs from on_hand by at least ``OMS_COUNT_CONFIRM_UNITS`` units
+    *and* ``OMS_COUNT_CONFIRM_PERCENT`` percent of on_hand (of the count when on_hand is
+    0) must be confirmed with a reason code."""
+    diff = abs(counted - on_hand)
+    if diff == 0:
+        return False
+    base = on_hand or counted
+    units = int(getattr(settings, "OMS_COUNT_CONFIRM_UNITS", 10))
+    percent = float(getattr(settings, "OMS_COUNT_CONFIRM_PERCENT", 20))
+    return diff >= units and diff * 100 >= percent * base
+
+
+@transaction.atomic
+def stock_count(
+    *,
+    product: Product,
+    warehouse: Warehouse,
+    counted: int,
+    reason_code: str = "",
+    confirmed: bool = False,
+    note: str = "",
+    actor=None,
+) -> StockLevel:
+    """A cycle count from the floor: on_hand becomes ``counted`` (ledger ``count``).
+    A large variance (``count_variance_is_large``) is refused with ``CountNeedsConfirmation``
+    unless ``confirmed`` and given a ``reason_code``; the reason code is kept on the
+    ledger row either way. Locks the one level (``stock_adjust``)."""
+    _check_quantity(counted, field="counted", allow_zero=True)
+    _ensure_levels([(product.pk, warehouse.pk)])
+    level = stock_lock_levels(pairs=[(product.pk, warehouse.pk)])[(product.pk, warehouse.pk)]
+    if counted < level.reserved:
+        raise InsufficientStock(
+            f"Counted {counted} of {product.sku} at {warehouse.code} but {level.reserved} "
+            "are reserved for orders; release or re-route them first",
+            field="counted",
+        )
+    if count_variance_is_large(on_hand=level.on_hand, counted=counted) and not (
+        confirmed and reason_code
+    ):
+        diff = counted - level.on_hand
+        raise CountNeedsConfirmation(
+            f"Counted {counted} of {product.sku} at {warehouse.code}, on hand {level.on_hand}: "
+            f"{diff:+d}. Count again, or confirm with a reason.",
+            field="counted",
+            on_hand=level.on_hand,
+            counted=counted,
+            difference=diff,
+        )
+    who = actor_name(actor)
+    return stock_adjust(
+        product=product,
+        warehouse=warehouse,
+        counted=counted,
+        reason=note or f"cycle count by {who}",
+        reason_code=reason_code,
+        actor=actor,
+    )
 
 
 @transaction.atomic

@@ -2,18 +2,21 @@
 stock level (the difference goes to the ledger as a ``count`` with the counter's name);
 receive a delivery against a reference (``stock_receive``)."""
 
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.apps import apps
 from django.contrib import messages
-from django.db.models import Sum
+from django.db.models import Count, Q, Sum
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 
+from inventory.exceptions import CountNeedsConfirmation
 from inventory.forms import CountForm, ReceiveForm, StockPageFilter
 from inventory.models import StockLevel, StockMovement, Warehouse
 from inventory.selectors import product_by_code, stock_level_list
-from inventory.services import stock_adjust, stock_receive
+from inventory.services import stock_count, stock_receive
 from oms.exceptions import DomainError
 from oms.views import filter_params, floor_required
 
@@ -44,6 +47,8 @@ def lookup(request):
             "more": len(levels) > RESULTS,
             "warehouses": warehouses,
             "searched": bool(params),
+            "report": [] if params else adjustment_report(),
+            "report_days": REPORT_DAYS,
         },
     )
 
@@ -67,12 +72,51 @@ def _picked_not_shipped(level: StockLevel) -> int:
     )
 
 
+REPORT_DAYS = 30
+
+
+def adjustment_report(*, level: StockLevel | None = None, days: int = REPORT_DAYS) -> list[dict]:
+    """Counts and adjustments of the last ``days`` by reason code: rows, units in and
+    out. For one stock level, or for every level (the stock page)."""
+    since = timezone.now() - timedelta(days=days)
+    rows = StockMovement.objects.filter(
+        kind__in=[StockMovement.Kind.COUNT, StockMovement.Kind.ADJUSTMENT],
+        created_at__gte=since,
+    )
+    if level is not None:
+        rows = rows.filter(product_id=level.product_id, warehouse_id=level.warehouse_id)
+    labels = dict(StockMovement.ReasonCode.choices)
+    report = []
+    for row in (
+        rows.values("reason_code")
+        .annotate(
+            n=Count("id"),
+            units_in=Sum("on_hand_delta", filter=Q(on_hand_delta__gt=0)),
+            units_out=Sum("on_hand_delta", filter=Q(on_hand_delta__lt=0)),
+        )
+        .order_by("reason_code")
+    ):
+        report.append(
+            {
+                "code": row["reason_code"],
+                "label": labels.get(row["reason_code"], "No reason given"),
+                "count": row["n"],
+                "units_in": row["units_in"] or 0,
+                "units_out": -(row["units_out"] or 0),
+            }
+        )
+    return report
+
+
 @floor_required
 def level(request, pk):
-    """One stock level: quantities, bin, recent ledger rows, and the cycle count form."""
+    """One stock level: quantities, bin, recent ledger rows, the cycle count form and its
+    adjustments by reason. A count far from on_hand asks for confirmation and a reason
+    code (``stock_count``) before anything is written."""
     stock = _level_or_404(pk)
     in_totes = _picked_not_shipped(stock)
     form = CountForm()
+    confirm = None
     if request.method == "POST":
         form = CountForm(request.POST)
         if form.is_valid():
@@ -80,23 +124,38 @@ def level(request, pk):
             counted = shelf + in_totes
             before = stock.on_hand
             try:
-                stock_adjust(
+                stock_count(
                     product=stock.product,
                     warehouse=stock.warehouse,
                     counted=counted,
-                    reason=f"cycle count by {request.user.get_username()}",
+                    reason_code=form.cleaned_data["reason_code"],
+                    confirmed=form.cleaned_data["confirm"],
                     actor=request.user,
                 )
+            except CountNeedsConfirmation as exc:
+                if form.cleaned_data["confirm"]:
+                    messages.error(request, "Choose the reason for this difference")
+                confirm = {
+                    "shelf": shelf,
+                    "counted": counted,
+                    "on_hand": exc.data["on_hand"],
+                    "difference": exc.data["difference"],
+                    "percent": round(
+                        abs(exc.data["difference"]) * 100 / (exc.data["on_hand"] or counted)
+                    ),
+                }
             except DomainError as exc:
                 messages.error(request, exc.message)
             else:
                 diff = counted - before
+                code = form.cleaned_data["reason_code"]
                 messages.success(
                     request,
                     f"Counted {shelf} of {stock.product.sku} at {stock.warehouse.code}"
                     + (f" (+ {in_totes} picked, not shipped)" if in_totes else "")
                     + ": "
                     + (f"on hand {before} → {counted} ({diff:+d})" if diff else "matches")
+                    + (f", reason: {StockMovement.ReasonCode(code).label.lower()}" if code else "")
                     + ".",
                 )
                 return redirect("stock:level", stock.pk)
@@ -110,7 +169,16 @@ def level(request, pk):
     return render(
         request,
         "inventory/stock_level.html",
-        {"level": stock, "form": form, "movements": movements, "in_totes": in_totes},
+        {
+            "level": stock,
+            "form": form,
+            "confirm": confirm,
+            "reason_codes": StockMovement.ReasonCode.choices,
+            "movements": movements,
+            "in_totes": in_totes,
+            "report": adjustment_report(level=stock),
+            "report_days": REPORT_DAYS,
+        },
     )
 
 

@@ -310,6 +310,10 @@ OMS_COMPANY_NAME = os.environ.get("OMS_COMPANY_NAME", "OMS Store")
 OMS_COMPANY_PHONE = os.environ.get("OMS_COMPANY_PHONE", "")
 # Where the demo's EasyParcel carrier finds the development fake ``make run`` starts.
 OMS_DEMO_EASYPARCEL_URL = os.environ.get("OMS_DEMO_EASYPARCEL_URL", "http://127.0.0.1:8765")
+# A cycle count this far from on_hand (both: units and percent) asks for confirmation and
+# a reason code before it is written.
+OMS_COUNT_CONFIRM_UNITS = int(os.environ.get("OMS_COUNT_CONFIRM_UNITS", "10"))
+OMS_COUNT_CONFIRM_PERCENT = float(os.environ.get("OMS_COUNT_CONFIRM_PERCENT", "20"))
 # Days after delivery a customer may send items back (packing slips and e-mails say so).
 OMS_RETURN_DAYS = int(os.environ.get("OMS_RETURN_DAYS", "30"))
 # A failed e-mail is tried again this many times in all, minutes apart (doubling).

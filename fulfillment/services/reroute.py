@@ -312,6 +312,7 @@ def shipment_short_pick(
         reason=f"short pick on {current.number}: {found} found in the bin, {expected} expected",
         counted=counted,
         reference=current.number,
+        reason_code=StockMovement.ReasonCode.LOST,
         actor=actor,
     )
 

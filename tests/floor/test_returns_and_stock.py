@@ -188,6 +188,47 @@ def test_a_count_below_the_reserved_units_is_refused(floor, floor_client):
     assert quantities(p0, floor.warehouse) == (50, 5)
 
 
+def test_a_count_far_from_on_hand_asks_for_a_reason_and_writes_nothing(floor, floor_client):
+    p0 = floor.products[0]
+    level = p0.stock_levels.get()
+    response = floor_client.post(f"/floor/stock/{level.pk}/", {"counted": 5})
+    html = response.content.decode()
+    assert "Large difference:</strong> counted 5, on hand 50: -45 (90%)" in html
+    assert "Confirm count of 5" in html and 'name="reason_code" required' in html
+    assert quantities(p0, floor.warehouse) == (50, 0)
+    assert not StockMovement.objects.filter(kind=StockMovement.Kind.COUNT).exists()
+    # Confirming without a reason is refused too.
+    response = floor_client.post(f"/floor/stock/{level.pk}/", {"counted": 5, "confirm": "on"})
+    assert "Choose the reason for this difference" in response.content.decode()
+    assert quantities(p0, floor.warehouse) == (50, 0)
+
+
+def test_a_confirmed_large_count_carries_its_reason_code_to_the_stock_page(floor, floor_client):
+    p0 = floor.products[0]
+    level = p0.stock_levels.get()
+    data = {"counted": 5, "confirm": "on", "reason_code": "lost"}
+    response = floor_client.post(f"/floor/stock/{level.pk}/", data, follow=True)
+    assert "on hand 50 → 5 (-45), reason: lost" in flash(response)
+    move = StockMovement.objects.get(kind=StockMovement.Kind.COUNT)
+    assert (move.on_hand_delta, move.reason_code) == (-45, "lost")
+    html = floor_client.get("/floor/stock/").content.decode()
+    assert "Counts and adjustments by reason" in html
+    assert re.search(
+        r"<td>Lost</td><td class=\"num\">1</td><td class=\"num\">\+0</td>"
+        r"<td class=\"num\">−45</td>",
+        html,
+    )
+    assert_ledger_clean()
+
+
+def test_a_small_difference_needs_no_confirmation(floor, floor_client, settings):
+    settings.OMS_COUNT_CONFIRM_UNITS, settings.OMS_COUNT_CONFIRM_PERCENT = 10, 20
+    p0 = floor.products[0]
+    level = p0.stock_levels.get()
+    floor_client.post(f"/floor/stock/{level.pk}/", {"counted": 41})  # -9: under 10 units
+    assert quantities(p0, floor.warehouse) == (41, 0)
+
+
 def test_receiving_a_delivery_against_a_reference(floor, floor_client):
     p0, p1, _ = floor.products
     data = {"warehouse": "SP-01", "reference": "PO-77", "quantity": 1}
