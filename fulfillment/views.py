@@ -7,8 +7,7 @@ check the shape of a scan and call the services; the services enforce the rules.
 """
 
 from django.contrib import messages
-from django.db import transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Q, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -24,20 +23,20 @@ from fulfillment.forms import (
     WaveForm,
     parse_weight,
 )
-from fulfillment.models import PickList, Shipment, ShipmentLine
+from fulfillment.models import PickList, Shipment
 from fulfillment.services import (
     order_cancel_and_release,
     order_confirm_and_allocate,
     order_release_and_allocate,
-    pick_list_complete,
+    pick_list_complete_if_picked,
     pick_list_create,
-    shipment_pick,
+    pick_list_pick,
+    pick_list_short_pick,
     shipment_reroute,
-    shipment_short_pick,
 )
 from fulfillment.services.booking import shipment_pack_and_ship
 from fulfillment.services.shipping import shipment_rate_quotes
-from inventory.models import Product, Warehouse
+from inventory.models import Warehouse
 from inventory.selectors import product_by_code
 from oms.exceptions import DomainError
 from oms.views import floor_required, is_htmx, manager_required
@@ -207,82 +206,6 @@ def _pick_response(request, pick_list: PickList):
     return redirect("floor:pick_list", pick_list.number)
 
 
-def pick_units(*, pick_list: PickList, product: Product, quantity: int, actor) -> int:
-    """Confirm ``quantity`` scanned units of ``product`` on the wave: they go to the
-    wave's shipments that still need it, oldest order first (``shipment_pick`` per
-    shipment, in order-id order like every multi-order lock). Refused, changing
-    nothing, when the product is not on the list, or for more units than are left.
-    Returns the units of the product still to pick."""
-    if pick_list.status in DONE_LISTS:
-        raise FulfillmentError(f"{pick_list.number} is {pick_list.status}: nothing left to pick")
-    lines = list(
-        ShipmentLine.objects.filter(shipment__pick_list=pick_list, order_line__product=product)
-        .exclude(shipment__status=Status.CANCELLED)
-        .select_related("shipment__order", "shipment__warehouse")
-        .order_by("shipment__order__placed_at", "shipment_id", "pk")
-    )
-    if not lines:
-        raise FulfillmentError(
-            f"Wrong item: {product.sku} ({product.name}) is not on {pick_list.number}. Put it back."
-        )
-    open_lines = [
-        sl for sl in lines if sl.shipment.status in TO_PICK and sl.quantity_picked < sl.quantity
-    ]
-    left = sum(sl.quantity - sl.quantity_picked for sl in open_lines)
-    if left == 0:
-        needed = sum(sl.quantity for sl in lines)
-        raise FulfillmentError(
-            f"Over-pick: all {needed} of {product.sku} are already picked. Put it back."
-        )
-    if quantity > left:
-        raise FulfillmentError(
-            f"Over-pick: only {left} more of {product.sku} needed, not {quantity}."
-        )
-    active = [sl for sl in open_lines if sl.shipment.order.status != Order.Status.ON_HOLD]
-    if quantity > sum(sl.quantity - sl.quantity_picked for sl in active):
-        held = sorted(
-            {sl.shipment.order.number for sl in open_lines}
-            - {sl.shipment.order.number for sl in active}
-        )
-        raise FulfillmentError(
-            f"The rest of {product.sku} is for order(s) on hold ({', '.join(held)}): "
-            "leave it in the bin."
-        )
-    plan: dict[int, tuple[Shipment, dict[int, int]]] = {}
-    remaining = quantity
-    for sl in active:
-        take = min(sl.quantity - sl.quantity_picked, remaining)
-        if take:
-            plan.setdefault(sl.shipment_id, (sl.shipment, {}))[1][sl.pk] = take
-            remaining -= take
-        if not remaining:
-            break
-    with transaction.atomic():
-        for shipment, quantities in sorted(plan.values(), key=lambda p: p[0].order_id):
-            shipment_pick(shipment=shipment, quantities=quantities, actor=actor)
-    return left - quantity
-
-
-def complete_if_picked(*, pick_list: PickList, actor) -> bool:
-    """When every unit of the wave is picked, its shipments go to ``picked`` and the
-    list to ``done`` (``pick_list_complete``). Shipments of orders on hold keep the wave
-    open. True when the wave was completed now."""
-    pick_list.refresh_from_db()
-    if pick_list.status in DONE_LISTS:
-        return False
-    open_lines = ShipmentLine.objects.filter(
-        shipment__pick_list=pick_list, shipment__status__in=TO_PICK
-    )
-    if open_lines.filter(quantity_picked__lt=F("quantity")).exists():
-        return False
-    if Shipment.objects.filter(
-        pick_list=pick_list, status__in=TO_PICK, order__status=Order.Status.ON_HOLD
-    ).exists():
-        return False
-    pick_list_complete(pick_list=pick_list, actor=actor)
-    return True
-
-
 @floor_required
 @require_POST
 def pick_scan(request, number):
@@ -297,7 +220,7 @@ def pick_scan(request, number):
     try:
         if product is None:
             raise FulfillmentError(f"Unknown barcode or SKU: {code}")
-        left = pick_units(
+        left = pick_list_pick(
             pick_list=pick_list, product=product, quantity=quantity, actor=request.user
         )
     except DomainError as exc:
@@ -314,7 +237,7 @@ def pick_scan(request, number):
 
 def _finish(request, pick_list: PickList) -> None:
     try:
-        if complete_if_picked(pick_list=pick_list, actor=request.user):
+        if pick_list_complete_if_picked(pick_list=pick_list, actor=request.user):
             count = pick_list.shipments.filter(status=Status.PICKED).count()
             messages.success(
                 request, f"Wave {pick_list.number} done: {count} shipment(s) picked, to packing."
@@ -333,33 +256,20 @@ def pick_short(request, number):
     if not form.is_valid():
         messages.error(request, form_error(form))
         return _pick_response(request, pick_list)
-    product_id, found = form.cleaned_data["line"], form.cleaned_data["found"]
-    target = (
-        ShipmentLine.objects.filter(
-            shipment__pick_list=pick_list,
-            shipment__status__in=TO_PICK,
-            order_line__product_id=product_id,
-            quantity_picked__lt=F("quantity"),
-        )
-        .select_related("shipment__order", "order_line")
-        .order_by("shipment__order__placed_at", "shipment_id", "pk")
-        .first()
-    )
-    if target is None or pick_list.status in DONE_LISTS:
-        messages.error(request, "Nothing is left to pick on that line")
-        return _pick_response(request, pick_list)
-    sku = target.order_line.sku
     try:
-        shipment_short_pick(
-            shipment=target.shipment, found=found, order_line=target.order_line, actor=request.user
+        sku = pick_list_short_pick(
+            pick_list=pick_list,
+            product_id=form.cleaned_data["line"],
+            found=form.cleaned_data["found"],
+            actor=request.user,
         )
     except DomainError as exc:
         messages.error(request, exc.message)
         return _pick_response(request, pick_list)
     messages.warning(
         request,
-        f"Short pick of {sku} recorded: {found} left in the bin. The count is in the stock "
-        "ledger and the missing units went back to routing.",
+        f"Short pick of {sku} recorded: {form.cleaned_data['found']} left in the bin. "
+        "The count is in the stock ledger and the missing units went back to routing.",
     )
     _finish(request, pick_list)
     return _pick_response(request, pick_list)

@@ -9,7 +9,13 @@ from fulfillment.services.allocation import (  # noqa: F401
     route_preview,
 )
 from fulfillment.services.intake import order_approve_held, order_place_and_confirm  # noqa: F401
-from fulfillment.services.picking import pick_list_complete, pick_list_create  # noqa: F401
+from fulfillment.services.picking import (  # noqa: F401
+    pick_list_complete,
+    pick_list_complete_if_picked,
+    pick_list_create,
+    pick_list_pick,
+    pick_list_short_pick,
+)
 from fulfillment.services.reroute import shipment_reroute, shipment_short_pick  # noqa: F401
 from fulfillment.services.shipments import (  # noqa: F401
     shipment_cancel,
