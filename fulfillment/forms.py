@@ -54,14 +54,16 @@ class ScanForm(forms.Form):
 
 
 class WaveForm(forms.Form):
-    """Create a wave from the oldest N ready shipments or from a selection."""
+    """Create a wave: from a scanned or typed order or shipment number (``code``), else
+    from the N most urgent ready shipments, or from a ticked selection."""
 
+    code = forms.CharField(max_length=64, required=False, strip=True)
     count = forms.IntegerField(min_value=1, max_value=200, initial=10, required=False)
     action = forms.ChoiceField(choices=[("oldest", "oldest"), ("selected", "selected")])
 
     def clean(self):
         data = super().clean()
-        if data.get("action") == "oldest" and not data.get("count"):
+        if data.get("action") == "oldest" and not data.get("count") and not data.get("code"):
             raise forms.ValidationError("How many shipments go on the wave?")
         data["shipments"] = [n for n in self.data.getlist("shipments") if n][:200]
         if data.get("action") == "selected" and not data["shipments"]:

@@ -17,8 +17,9 @@ def shipment_queryset() -> QuerySet[Shipment]:
 
 def pick_queue(*, warehouse) -> QuerySet[Shipment]:
     """Shipments ready to pick at ``warehouse``: allocated, on no pick list, their order
-    confirmed; oldest order first, with their line and unit counts."""
-    from django.db.models import Count, Sum
+    confirmed; most urgent first (at risk, then the earliest ship-by, orders without one
+    last, then the oldest order), with their line and unit counts."""
+    from django.db.models import Count, F, Sum
 
     from orders.models import Order
 
@@ -31,8 +32,45 @@ def pick_queue(*, warehouse) -> QuerySet[Shipment]:
         )
         .select_related("order", "order__channel")
         .annotate(line_count=Count("lines"), units=Sum("lines__quantity"))
-        .order_by("order__placed_at", "pk")
+        .order_by(
+            F("order__at_risk").desc(),
+            F("order__ship_by").asc(nulls_last=True),
+            "order__placed_at",
+            "pk",
+        )
     )
+
+
+def ready_to_pick_by_code(*, warehouse, code: str) -> tuple[list[Shipment], str]:
+    """The shipments a picker means by a scanned or typed shipment or order number: those
+    of it ready to pick at ``warehouse``, or ([], why not)."""
+    code = (code or "").strip()
+    by_shipment = Shipment.objects.filter(number__iexact=code).select_related(
+        "order", "warehouse", "pick_list"
+    )
+    shipments = list(by_shipment)
+    if not shipments:
+        shipments = list(
+            Shipment.objects.filter(order__number__iexact=code)
+            .exclude(status=Shipment.Status.CANCELLED)
+            .select_related("order", "warehouse", "pick_list")
+            .order_by("pk")
+        )
+        if not shipments:
+            return [], f"No order or shipment {code}"
+    ready = list(pick_queue(warehouse=warehouse).filter(pk__in=[s.pk for s in shipments]))
+    if ready:
+        return ready, ""
+    here = [s for s in shipments if s.warehouse_id == warehouse.pk]
+    if not here:
+        points = ", ".join(sorted({s.warehouse.code for s in shipments}))
+        return [], f"{code.upper()} ships from {points}, not {warehouse.code}"
+    first = here[0]
+    if first.pick_list_id:
+        return [], f"{first.number} is already on {first.pick_list.number} ({first.status})"
+    if first.order.status != "confirmed":
+        return [], f"Order {first.order.number} is {first.order.get_status_display().lower()}"
+    return [], f"{first.number} is {first.get_status_display().lower()}: nothing to pick"
 
 
 def pick_list_shipments(*, pick_list) -> list[Shipment]:

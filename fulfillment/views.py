@@ -136,7 +136,13 @@ def _create_wave(request):
         messages.error(request, form_error(form))
         return redirect(back)
     ready = selectors.pick_queue(warehouse=warehouse)
-    if form.cleaned_data["action"] == "selected":
+    code = form.cleaned_data.get("code", "")
+    if form.cleaned_data["action"] == "oldest" and code:
+        shipments, why_not = selectors.ready_to_pick_by_code(warehouse=warehouse, code=code)
+        if not shipments:
+            messages.error(request, why_not)
+            return redirect(back)
+    elif form.cleaned_data["action"] == "selected":
         numbers = form.cleaned_data["shipments"]
         shipments = list(ready.filter(number__in=numbers))
         gone = sorted(set(numbers) - {s.number for s in shipments})
@@ -317,6 +323,12 @@ def _pack_refusal(shipment: Shipment) -> str:
         return f"{shipment.number} is still being picked{wave}: finish the wave first"
     if shipment.status == Status.CANCELLED:
         return f"{shipment.number} is cancelled: put the items back"
+    if shipment.status == Status.ALLOCATED and shipment.warehouse.kind == Warehouse.Kind.WAREHOUSE:
+        # Stores and 3PLs may ship straight from allocated; a warehouse picks first.
+        return (
+            f"{shipment.number} was never picked: scan {shipment.order.number} at the pick "
+            "queue first"
+        )
     if shipment.order.status == Order.Status.ON_HOLD:
         order = shipment.order
         return f"Order {order.number} is on hold ({order.hold_reason}): set it aside"

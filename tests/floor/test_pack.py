@@ -194,3 +194,24 @@ def test_shipping_twice_ships_once(floor_client, picked):
     response = floor_client.post(url, {"weight_grams": "900"}, follow=True)
     assert "has already shipped" in flash(response)
     assert StockMovement.objects.filter(reference=shipment.number, kind="ship").count() == 3
+
+
+def test_a_warehouse_shipment_never_picked_is_refused_at_the_pack_station(floor, floor_client):
+    order = floor.order([(floor.products[0], 1)])
+    shipment = order.shipments.get()
+    page = floor_client.get(f"/floor/pack/{shipment.number}/").content.decode()
+    assert f"{shipment.number} was never picked: scan {order.number} at the pick queue" in page
+    response = scan(floor_client, shipment, floor.products[0].barcode)
+    assert "was never picked" in flash(response)
+    shipment.refresh_from_db()
+    assert shipment.status == Shipment.Status.ALLOCATED
+
+
+def test_a_store_may_pack_straight_from_allocated(floor, floor_client):
+    from inventory.models import Warehouse
+
+    Warehouse.objects.filter(pk=floor.warehouse.pk).update(kind=Warehouse.Kind.STORE)
+    order = floor.order([(floor.products[0], 1)])
+    shipment = order.shipments.get()
+    response = scan(floor_client, shipment, floor.products[0].barcode)
+    assert "all items in the box" in flash(response)

@@ -34,6 +34,54 @@ def test_queue_lists_ready_shipments_oldest_first(floor, floor_client):
     assert "Ready to pick: 2 shipments" in html
 
 
+def test_queue_puts_the_earliest_ship_by_and_at_risk_first_and_shows_them(floor, floor_client):
+    from datetime import timedelta
+
+    p0 = floor.products[0]
+    relaxed = floor.order([(p0, 1)], external_id="A")
+    urgent = floor.order([(p0, 1)], external_id="B")
+    risky = floor.order([(p0, 1)], external_id="C")
+    Order.objects.filter(pk=relaxed.pk).update(ship_by=relaxed.placed_at + timedelta(days=5))
+    Order.objects.filter(pk=urgent.pk).update(ship_by=urgent.placed_at + timedelta(days=1))
+    Order.objects.filter(pk=risky.pk).update(
+        ship_by=risky.placed_at + timedelta(days=3), at_risk=True, at_risk_reason="late"
+    )
+    html = floor_client.get("/floor/pick/?warehouse=SP-01").content.decode()
+    where = [html.index(o.shipments.get().number) for o in (risky, urgent, relaxed)]
+    assert where == sorted(where)
+    assert "Ship by" in html and html.count(">at risk</span>") == 1
+
+
+def test_scanning_an_order_number_puts_it_alone_on_a_wave(floor, floor_client):
+    p0, p1, _ = floor.products
+    floor.order([(p0, 1)], external_id="A")
+    chosen = floor.order([(p1, 1)], external_id="B")
+    response = floor_client.post(
+        "/floor/pick/",
+        {"warehouse": "SP-01", "count": 10, "action": "oldest", "code": chosen.number.lower()},
+    )
+    pick_list = PickList.objects.get()
+    assert response["Location"] == f"/floor/pick/{pick_list.number}/"
+    assert [s.order for s in pick_list.shipments.all()] == [chosen]
+
+
+def test_scanning_a_shipment_not_ready_here_says_why(floor, floor_client):
+    p0 = floor.products[0]
+    order = floor.order([(p0, 1)], external_id="A")
+    floor.wave(order)
+    response = floor_client.post(
+        "/floor/pick/",
+        {"warehouse": "SP-01", "action": "oldest", "code": order.shipments.get().number},
+        follow=True,
+    )
+    assert "is already on PL-" in flash(response)
+    response = floor_client.post(
+        "/floor/pick/", {"warehouse": "SP-01", "action": "oldest", "code": "SO-999"}, follow=True
+    )
+    assert "No order or shipment SO-999" in flash(response)
+    assert PickList.objects.count() == 1
+
+
 def test_wave_from_the_oldest_n(floor, floor_client):
     orders = [floor.order([(floor.products[0], 1)], external_id=f"N{i}") for i in range(3)]
     response = floor_client.post(
