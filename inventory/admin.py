@@ -268,7 +268,7 @@ class WarehouseAdmin(admin.ModelAdmin):
     list_filter = ["kind", "active", "country"]
     search_fields = ["code", "name", "city", "region", "postcode"]
     fieldsets = [
-        (None, {"fields": ["code", "name", "kind", "priority", "active"]}),
+        (None, {"fields": ["code", "name", "kind", "priority", "daily_capacity", "active"]}),
         (
             "Address",
             {"fields": ["country", "region", "city", "postcode", ("latitude", "longitude")]},

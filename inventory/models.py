@@ -45,6 +45,12 @@ class Warehouse(models.Model):
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     priority = models.PositiveIntegerField(default=100, help_text="Lower ships first")
+    daily_capacity = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Shipments it can ship per business day (delay projections); empty: "
+        "the most it shipped in one day over the last 14 days",
+    )
     active = models.BooleanField(default=True)
 
     class Meta:

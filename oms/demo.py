@@ -89,6 +89,9 @@ WAREHOUSES = [
      "Avenida do Batel 1868, Batel", "-25.442000", "-49.292000", 40),
 ]
 
+# Shipments per business day each point can ship (its team; the delay projection's pace).
+DAILY_CAPACITY = {"SP-01": 40, "MG-01": 30, "RJ-01": 8, "PR-01": 8}
+
 # code, name, kind, auto_confirm, handling_days, routing_strategy
 CHANNELS = [
     ("web", "Web store", "web_store", False, 2, ""),
@@ -747,14 +750,14 @@ class DemoSeeder:
             channel = rng.choice(["web", "web", "web", "instagram", "api"])
             payment = "boleto" if rng.random() < 0.6 else None
             plan = self.plan("pending", channel=channel, payment=payment)
-            plan.placed_at = self.between(ago(days=2.5), ago(minutes=10))
+            plan.placed_at = self.between(ago(hours=30), ago(minutes=10))
             self.at(plan.placed_at, self.do_place, plan)
 
         # On hold: before confirmation, and after it (the reservation stays).
         for _ in range(5):
             plan = self.plan("on_hold", channel="web", payment="card")
             reason = rng.choice(HOLD_REASONS)
-            plan.placed_at = t = self.daytime(ago(days=6), ago(hours=4))
+            plan.placed_at = t = self.daytime(ago(hours=36), ago(hours=4))
             self.at(t, self.do_place, plan)
             self.at(t + timedelta(minutes=trng.randint(20, 180)), self.do_hold, plan, reason)
         for _ in range(3):
@@ -906,6 +909,7 @@ class DemoSeeder:
                     latitude=Decimal(lat),
                     longitude=Decimal(lon),
                     priority=priority,
+                    daily_capacity=DAILY_CAPACITY.get(code),
                 ),
             )
             self.warehouses[code] = wh

@@ -18,7 +18,6 @@ EMAIL_HOST     SMTP server for customer e-mails (unset: printed to the console);
                EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS,
                EMAIL_USE_SSL, DEFAULT_FROM_EMAIL go with it
 OMS_PUBLIC_URL base URL of the customer tracking links in e-mails
-OMS_AT_RISK_MARGIN_HOURS  hours before ship-by under which an unshipped order is at risk (8)
 OMS_SERVICE_LEVEL  target service level of the safety stock (0.95); OMS_FORECAST_* and
                OMS_REPLENISHMENT_REVIEW_DAYS tune the forecast (see below)
 """
@@ -262,7 +261,6 @@ OMS_DEFAULT_ROUTING_STRATEGY = os.environ.get("OMS_DEFAULT_ROUTING_STRATEGY", "p
 # Delay detection (orders.delays): an unshipped order with less than this many hours
 # before its ship-by is at risk; a point that shipped nothing in 14 days is assumed to
 # ship this many shipments per business day.
-OMS_AT_RISK_MARGIN_HOURS = float(os.environ.get("OMS_AT_RISK_MARGIN_HOURS", "8"))
 OMS_DEFAULT_SHIPMENTS_PER_DAY = float(os.environ.get("OMS_DEFAULT_SHIPMENTS_PER_DAY", "10"))
 # Forecast and replenishment (inventory.forecasting, inventory.replenishment).
 OMS_FORECAST_HISTORY_DAYS = int(os.environ.get("OMS_FORECAST_HISTORY_DAYS", "365"))

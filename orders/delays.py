@@ -2,18 +2,25 @@
 
 Run every 15 minutes by ``orders.tasks.detect_delays`` (and ``manage.py detect_delays``).
 
-At risk (``Order.at_risk``, with an ``at_risk`` event naming the reason), any of:
+An order is at risk (``Order.at_risk``, with an ``at_risk`` event) only when the date it
+is projected to ship passes its ship-by date. ``at_risk_reason`` holds the one short
+reason (the most pressing); the event's message and data keep the full explanation.
+The projections, most pressing first:
 
+``passed``      not shipped and ship-by already passed (pending, held and confirmed
+                orders alike: nothing ships before now).
+``backordered`` confirmed with units waiting for stock: the stock comes in the products'
+                lead time (business days), later than ship-by.
 ``projection``  an open shipment's projected ship date is after the order's ship-by
                 date. Each point works its queue of open shipments (of confirmed
                 orders) in this order: packed, picked, picking, allocated, then by
-                ship-by and age; at the point's recent throughput (shipments shipped
-                per business day over the last 14 days; ``OMS_DEFAULT_SHIPMENTS_PER_DAY``
-                when it shipped nothing) the shipment at position k ships on business
-                day ceil(k / throughput), today being day 1 when it is a business day.
-``margin``      not shipped and less than ``OMS_AT_RISK_MARGIN_HOURS`` left before
-                ship-by (or ship-by passed): pending, held and confirmed orders alike.
-``backordered`` confirmed with units waiting for stock (nothing can ship them).
+                ship-by and age, at its capacity: ``Warehouse.daily_capacity`` when
+                set, else the most shipments it shipped on one day over the last 14
+                days (what it has shown it can do; an average would count the
+                quiet days as lost capacity), or ``OMS_DEFAULT_SHIPMENTS_PER_DAY`` when
+                it shipped nothing. The shipment
+                at position k ships on business day ceil(k / capacity), today being day
+                1 when it is a business day.
 
 An order that no longer meets any of them (shipped, cancelled, or back on time) is
 cleared; an open one gets a note saying so. Late (``Order.late``, with a ``late``
@@ -43,11 +50,7 @@ from orders.services import order_add_event
 THROUGHPUT_DAYS = 14
 QUEUE_RANK = {"packed": 0, "picked": 1, "picking": 2, "allocated": 3}
 OPEN_ORDER_STATUSES = (Order.Status.PENDING, Order.Status.CONFIRMED, Order.Status.ON_HOLD)
-REASON_ORDER = {"margin": 0, "backordered": 1, "projection": 2}
-
-
-def margin_hours() -> float:
-    return float(getattr(settings, "OMS_AT_RISK_MARGIN_HOURS", 8))
+REASON_ORDER = {"passed": 0, "backordered": 1, "projection": 2}
 
 
 def default_throughput() -> float:
@@ -98,22 +101,27 @@ def nth_business_day(today: date, n: int) -> date:
 
 
 def throughput(*, now: datetime) -> dict[int, float]:
-    """Shipments shipped per business day over the last 14 days, per point. One query."""
+    """Each point's capacity in shipments per business day: its ``daily_capacity`` when
+    set, else the most it shipped on one day over the last 14 days. Two queries."""
     Shipment = apps.get_model("fulfillment", "Shipment")
+    Warehouse = apps.get_model("inventory", "Warehouse")
+    configured = dict(
+        Warehouse.objects.filter(daily_capacity__gt=0).values_list("id", "daily_capacity")
+    )
     since = now - timedelta(days=THROUGHPUT_DAYS)
-    counts = defaultdict(int)
+    per_day: dict[tuple[int, date], int] = defaultdict(int)
     rows = (
         Shipment.objects.filter(shipped_at__gte=since, shipped_at__lt=now)
-        .values_list("warehouse_id")
+        .values_list("warehouse_id", "shipped_at")
         .order_by()
     )
-    for (warehouse_id,) in rows:
-        counts[warehouse_id] += 1
-    days = business_days_between(
-        timezone.localdate(since) + timedelta(days=1), timezone.localdate(now)
-    )
-    days = max(days, 1)
-    return {warehouse_id: n / days for warehouse_id, n in counts.items()}
+    for warehouse_id, shipped_at in rows:
+        per_day[(warehouse_id, timezone.localdate(shipped_at))] += 1
+    best: dict[int, float] = {}
+    for (warehouse_id, _), n in per_day.items():
+        best[warehouse_id] = max(best.get(warehouse_id, 0.0), float(n))
+    best.update({pk: float(n) for pk, n in configured.items()})
+    return best
 
 
 def project_shipments(*, now: datetime) -> list[dict]:
@@ -178,15 +186,18 @@ def _fmt_moment(moment: datetime) -> str:
 
 
 def at_risk_candidates(*, now: datetime) -> dict[int, dict]:
-    """``{order_id: {"reasons": [...], "codes": [...], "projected": date|None}}`` for
-    every open order meeting a rule of the module docstring. Four queries."""
+    """``{order_id: {"codes": [...], "short": [...], "reasons": [...], "projected":
+    date|None, "data": {...}}}`` for every open order projected to ship after its
+    ship-by date (the module docstring's rules). Four queries."""
     candidates: dict[int, dict] = {}
+    today = timezone.localdate(now)
 
-    def add(order_id: int, code: str, reason: str, day: date | None = None, **data):
+    def add(order_id: int, code: str, short: str, reason: str, day: date | None, **data):
         entry = candidates.setdefault(
-            order_id, {"codes": [], "reasons": [], "projected": None, "data": {}}
+            order_id, {"codes": [], "short": [], "reasons": [], "projected": None, "data": {}}
         )
         entry["codes"].append(code)
+        entry["short"].append(short)
         entry["reasons"].append(reason)
         if day and (entry["projected"] is None or day > entry["projected"]):
             entry["projected"] = day
@@ -203,13 +214,14 @@ def at_risk_candidates(*, now: datetime) -> dict[int, dict]:
             worst[row["order_id"]] = row
     for order_id, row in worst.items():
         assumed = " (assumed: none shipped in 14 days)" if row["rate_assumed"] else ""
+        ship_by = _fmt_day(timezone.localdate(row["order__ship_by"]))
         add(
             order_id,
             "projection",
+            f"projected to ship {_fmt_day(row['projected'])}, after ship-by {ship_by}",
             f"{row['number']} projected to ship {_fmt_day(row['projected'])}, after ship-by "
-            f"{_fmt_day(timezone.localdate(row['order__ship_by']))}: position "
-            f"{row['position']} of {row['queue']} at {row['warehouse__code']}, "
-            f"{row['rate']:g} shipments/business day{assumed}",
+            f"{ship_by}: position {row['position']} of {row['queue']} at "
+            f"{row['warehouse__code']}, {row['rate']:g} shipments/business day{assumed}",
             row["projected"],
             shipment=row["number"],
             warehouse=row["warehouse__code"],
@@ -219,21 +231,21 @@ def at_risk_candidates(*, now: datetime) -> dict[int, dict]:
             projected=row["projected"].isoformat(),
         )
 
-    deadline = now + timedelta(hours=margin_hours())
-    near = (
-        Order.objects.filter(
-            status__in=OPEN_ORDER_STATUSES, ship_by__isnull=False, ship_by__lt=deadline
-        )
+    passed = (
+        Order.objects.filter(status__in=OPEN_ORDER_STATUSES, ship_by__isnull=False, ship_by__lt=now)
         .exclude(fulfillment_status=Order.FulfillmentStatus.FULFILLED)
         .values_list("id", "ship_by", "status")
     )
-    for order_id, ship_by, status in near:
-        left = ship_by - now
-        if left.total_seconds() <= 0:
-            when = f"ship-by {_fmt_moment(ship_by)} passed {_hours(-left)} ago"
-        else:
-            when = f"ship-by {_fmt_moment(ship_by)} is in {_hours(left)}"
-        add(order_id, "margin", f"not shipped ({status}) and {when}", hours_left=_h(left))
+    for order_id, ship_by, status in passed:
+        ago = _hours(now - ship_by)
+        add(
+            order_id,
+            "passed",
+            f"ship-by {_fmt_moment(ship_by)} passed, not shipped",
+            f"not shipped ({status}) and ship-by {_fmt_moment(ship_by)} passed {ago} ago",
+            today,
+            hours_late=_h(now - ship_by),
+        )
 
     backordered = (
         OrderLine.objects.filter(
@@ -246,19 +258,32 @@ def at_risk_candidates(*, now: datetime) -> dict[int, dict]:
             - F("quantity_shipped")
             - F("quantity_cancelled")
         )
-        .values_list("order_id", "sku", "units")
+        .values_list("order_id", "order__ship_by", "sku", "units", "product__lead_time_days")
         .order_by("order_id", "id")
     )
-    waiting: dict[int, list[str]] = defaultdict(list)
-    for order_id, sku, units in backordered:
-        waiting[order_id].append(f"{sku} x{units}")
-    for order_id, items in waiting.items():
-        add(order_id, "backordered", "backordered, no stock to ship " + ", ".join(items))
-    for entry in candidates.values():  # the most pressing reason first
-        pairs = sorted(
-            zip(entry["codes"], entry["reasons"], strict=True), key=lambda p: REASON_ORDER[p[0]]
+    waiting: dict[int, dict] = {}
+    for order_id, ship_by, sku, units, lead_time in backordered:
+        entry = waiting.setdefault(order_id, {"ship_by": ship_by, "items": [], "lead": 0})
+        entry["items"].append(f"{sku} x{units}")
+        entry["lead"] = max(entry["lead"], lead_time or 0)
+    for order_id, entry in waiting.items():
+        restocked = nth_business_day(today, entry["lead"] + 1)
+        if entry["ship_by"] is not None and restocked <= timezone.localdate(entry["ship_by"]):
+            continue
+        items = ", ".join(entry["items"])
+        add(
+            order_id,
+            "backordered",
+            f"backordered: {items}",
+            f"backordered, no stock to ship {items}; restock expected "
+            f"{_fmt_day(restocked)} (lead time {entry['lead']} business days)",
+            restocked,
+            lead_time_days=entry["lead"],
         )
-        entry["codes"], entry["reasons"] = [c for c, _ in pairs], [r for _, r in pairs]
+    for entry in candidates.values():  # the most pressing reason first
+        order = sorted(range(len(entry["codes"])), key=lambda i: REASON_ORDER[entry["codes"][i]])
+        for key in ("codes", "short", "reasons"):
+            entry[key] = [entry[key][i] for i in order]
     return candidates
 
 
@@ -281,13 +306,14 @@ def flag_at_risk(
     *,
     order: Order,
     reason: str,
+    explanation: str = "",
     data: dict | None = None,
     projected_ship_date: date | None = None,
     now: datetime | None = None,
 ) -> bool:
-    """Flag ``order`` at risk with ``reason`` and write its ``at_risk`` event; True when
-    newly flagged. An order already flagged only gets its reason and projection updated
-    (no new event)."""
+    """Flag ``order`` at risk with the short ``reason`` and write its ``at_risk`` event
+    with the full ``explanation``; True when newly flagged. An order already flagged only
+    gets its reason and projection updated (no new event)."""
     now = now or timezone.now()
     reason = reason[:255]
     if order.at_risk:
@@ -310,8 +336,8 @@ def flag_at_risk(
     order_add_event(
         order=order,
         kind=OrderEvent.Kind.AT_RISK,
-        message=f"At risk: {reason}",
-        data=data or {},
+        message=f"At risk: {explanation or reason}",
+        data={**(data or {}), "reason": reason},
         actor="delay-detection",
     )
     webhooks.publish_order("order.at_risk", order, at_risk_reason=reason)
@@ -380,7 +406,8 @@ def detect_delays(*, now: datetime | None = None) -> dict:
         entry = candidates[order.pk]
         if flag_at_risk(
             order=order,
-            reason="; ".join(entry["reasons"]),
+            reason=entry["short"][0],
+            explanation="; ".join(entry["reasons"]),
             data={"rules": entry["codes"], **entry["data"]},
             projected_ship_date=entry["projected"],
             now=now,
@@ -391,7 +418,7 @@ def detect_delays(*, now: datetime | None = None) -> dict:
         entry = candidates.get(pk)
         if entry is None:
             continue
-        reason = "; ".join(entry["reasons"])[:255]
+        reason = entry["short"][0][:255]
         if (order.at_risk_reason, order.projected_ship_date) != (reason, entry["projected"]):
             order.at_risk_reason, order.projected_ship_date = reason, entry["projected"]
             changed.append(order)

@@ -12,7 +12,7 @@ from django.urls import reverse
 from inventory.models import Warehouse
 from oms.views import filter_params, manager_required
 from orders.forms import OrderPageFilter, allowed_actions
-from orders.models import Channel, Order
+from orders.models import Channel, Order, OrderEvent
 from orders.selectors import order_detail_queryset, order_list_queryset
 
 PAGE_SIZE = 50
@@ -82,6 +82,11 @@ def order_detail(request, number):
         line.backordered = max(line.quantity_backordered, 0) if backorder_applies else 0
     actions = allowed_actions(order, shipped_anything=any(ln.quantity_shipped for ln in lines))
     reroutable = [s for s in shipments if s.status == "allocated"]
+    events = list(order.events.all())
+    explanation = ""
+    if order.at_risk:
+        flagged = [e for e in events if e.kind == OrderEvent.Kind.AT_RISK]
+        explanation = flagged[-1].message.removeprefix("At risk: ") if flagged else ""
     return render(
         request,
         "orders/order_detail.html",
@@ -90,7 +95,8 @@ def order_detail(request, number):
             "lines": lines,
             "shipments": shipments,
             "returns": returns,
-            "events": list(order.events.all())[::-1],
+            "events": events[::-1],
+            "at_risk_explanation": explanation,
             "tracking_page_url": reverse("tracking-page", args=[order.tracking_token]),
             "actions": actions,
             "reroutable": reroutable,
