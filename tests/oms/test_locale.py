@@ -1,0 +1,71 @@
+"""Locale: staff pages and PDFs in the browser's language (English or Brazilian
+Portuguese), money as that language writes it, one date format per language."""
+
+import subprocess
+from decimal import Decimal
+
+import pytest
+from django.utils import translation
+
+from oms.templatetags.oms_format import format_money
+from tests import factories as f
+from tests.floor.conftest import make_user
+
+pytestmark = pytest.mark.django_db
+PT = {"HTTP_ACCEPT_LANGUAGE": "pt-BR,pt;q=0.9"}
+
+
+@pytest.fixture
+def manager_client(client):
+    client.force_login(make_user("maria", "manager", is_staff=True))
+    return client
+
+
+@pytest.fixture
+def order():
+    product = f.make_product("MUG", price=Decimal("100.90"))
+    placed = f.place([(product, 3, Decimal("100.90"))], currency="BRL")
+    return placed
+
+
+def test_money_follows_the_language():
+    with translation.override("pt-br"):
+        assert format_money(Decimal("302.70"), "BRL") == "R$\u00a0302,70"
+        assert format_money(Decimal("1302.7"), "BRL") == "R$\u00a01.302,70"
+    with translation.override("en"):
+        assert format_money(Decimal("1302.7"), "BRL") == "R$\u00a01,302.70"
+
+
+def test_order_page_in_portuguese_for_a_portuguese_browser(manager_client, order):
+    html = manager_client.get(f"/orders/{order.number}/", **PT).content.decode()
+    assert '<html lang="pt-br">' in html
+    assert ">Frete<" in html and ">Impostos<" in html and ">Pedidos</a>" in html
+    assert "R$\u00a0302,70" in html  # 3 × 100,90
+    assert order.placed_at.strftime("%d/%m/%Y") in html  # one date format: dd/mm/yyyy
+    english = manager_client.get(f"/orders/{order.number}/").content.decode()
+    assert ">Shipping<" in english and "R$\u00a0302.70" in english
+    assert order.placed_at.strftime("%d %b %Y") in english
+
+
+def test_admin_uses_the_same_date_format(manager_client, order):
+    html = manager_client.get("/admin/orders/order/", **PT).content.decode()
+    assert order.placed_at.strftime("%d/%m/%Y") in html
+
+
+def test_packing_slip_pdf_in_the_browsers_language(manager_client, order, tmp_path):
+    from fulfillment.services import order_confirm_and_allocate
+
+    f.receive(order.lines.get().product, f.make_warehouse("SP-01"), 10)
+    order_confirm_and_allocate(order=order)
+    shipment = order.shipments.get()
+    pdf = manager_client.get(f"/fulfillment/shipments/{shipment.number}/packing-slip.pdf", **PT)
+    path = tmp_path / "slip.pdf"
+    path.write_bytes(pdf.content)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
+    assert "Romaneio" in text and "entregar a" in text.lower()
+    assert shipment.order.placed_at.strftime("%d/%m/%Y") in text
+
+
+def test_the_tracking_page_speaks_portuguese_too(client, order):
+    html = client.get(f"/track/{order.tracking_token}/", **PT).content.decode()
+    assert f"Pedido {order.number}" in html and ">Histórico<" in html
