@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: venv install install-test run test test-fast lint format bench migrate seed clean
+.PHONY: venv install install-test run test test-fast lint format bench migrate seed clean messages
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,12 @@ format: install-test
 
 bench: install-test
 	$(PY) bench/run_all.py
+
+# Translations: refresh locale/pt_BR/LC_MESSAGES/django.po from the code and templates,
+# then compile the .mo (both committed; needs GNU gettext).
+messages: install
+	$(PY) manage.py makemessages -l pt_BR --ignore=.venv --ignore=tests --ignore=bench --ignore=media
+	$(PY) manage.py compilemessages --ignore=.venv
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .pytest_cache

@@ -31,6 +31,7 @@ API_ANON = 401
 # route (as Django prints it, format-suffix variants dropped): expected per role
 MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "": (LOGIN, 200, 200, 200, 200),
+    "start/": (LOGIN, 302, 302, 302, 302),  # where a login lands: dashboard or home
     # staff pages: managers only
     "dashboard/": (LOGIN, 403, 200, 403, 200),
     "replenishment/": (LOGIN, 403, 200, 403, 200),
