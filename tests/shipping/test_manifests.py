@@ -79,7 +79,14 @@ def test_an_easyparcel_manifest_says_the_collection_is_booked(easyparcel, packer
 
 
 def test_the_packer_adds_a_box_and_two_labels_are_booked(floor, carriers, packer):
+    from fulfillment.services import pick_list_complete, pick_list_create
+
     shipment = packer.shipment(pack=False, grams=300)
+    # a warehouse packs only what was picked
+    pick_list_complete(
+        pick_list=pick_list_create(warehouse=shipment.warehouse, shipments=[shipment])
+    )
+    shipment.refresh_from_db()
     base = f"/floor/pack/{shipment.number}"
     for code in (f.order_line.product.barcode for f in shipment.lines.all() for _ in range(2)):
         floor.post(f"{base}/scan/", {"code": code})
