@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inventory', '0004_stocklevel_drop_product_index_and_fillfactor'),
+        ('inventory', '0005_stock_change_marks'),
     ]
 
     operations = [
