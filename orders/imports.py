@@ -31,7 +31,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, partial
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -1016,12 +1016,12 @@ def _accept(placed: list[tuple], result, actor, progress, total) -> None:
     accept = import_string(ORDER_ACCEPT)
     progress(total, total, "confirming")
     with webhooks.subscriptions_read_once():
-        for chunk in in_chunks([pk for _, pk in placed], 500):
+        for _, pk in placed:  # the payload (and so the order) is read only for a subscriber
+            webhooks.publish("order.created", partial(_order_data, pk))
+        auto = [pk for draft, pk in placed if draft.channel.auto_confirm]
+        for chunk in in_chunks(auto, 500):
             orders = Order.objects.filter(pk__in=chunk).select_related("channel", "customer")
             for order in orders.order_by("pk"):
-                webhooks.publish_order("order.created", order)
-                if not order.channel.auto_confirm:
-                    continue
                 try:
                     accept(order=order, actor=actor)
                 except DomainError as exc:
@@ -1032,3 +1032,7 @@ def _accept(placed: list[tuple], result, actor, progress, total) -> None:
                     result.extra["confirmed"] += 1
                 elif order.status == Order.Status.ON_HOLD:
                     result.extra["held"] += 1
+
+
+def _order_data(pk: int) -> dict:
+    return webhooks.order_data(Order.objects.select_related("channel", "customer").get(pk=pk))
