@@ -23,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import ROOT, drop_database, migrate, print_table, recreate_database, row  # noqa: E402
 from bench.loadgen import run_load  # noqa: E402
 
-DB = "oms_bench_api"
+# BENCH_API_DB lets parallel checkouts on one server each use their own scratch database
+DB = os.environ.get("BENCH_API_DB", "oms_bench_api")
 SKUS = [f"BENCH-{i:03d}" for i in range(60)]
 
 

@@ -16,10 +16,12 @@ savepoint is rolled back and they are written instead through temporary tables a
 duplicated. Other databases (SQLite) take an ORM path with ``bulk_create`` that writes
 the same rows.
 
-Orders on an ``auto_confirm`` channel are then confirmed and routed in the same
-transaction by ``fulfillment.services.order_confirm_and_allocate``. The orders app
-must not import fulfillment (dependencies point inventory <- orders <- fulfillment), so
-that function is looked up by its dotted path when needed, as inventory names
+Every new order then gets what every entry point gives it: ``order.created``, and the
+one acceptance policy, ``fulfillment.services.intake.order_accept``, in the same
+transaction (on an ``auto_confirm`` channel the auto-confirm rules decide between a
+hold naming the failed rules and confirm + route). The orders app must not import
+fulfillment (dependencies point inventory <- orders <- fulfillment), so that function
+is looked up by its dotted path, as inventory names
 ``fulfillment.tasks.allocate_backorders``.
 """
 
@@ -29,7 +31,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, partial
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -40,6 +42,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from inventory.models import Product
+from oms import webhooks
 from oms.actors import actor_name
 from oms.csvio import (
     PROGRESS_EVERY,
@@ -75,7 +78,7 @@ from orders.services import (
     intake_fingerprint,
 )
 
-CONFIRM_AND_ALLOCATE = "fulfillment.services.order_confirm_and_allocate"
+ORDER_ACCEPT = "fulfillment.services.intake.order_accept"
 
 ORDER_COLUMNS = (
     "channel",
@@ -618,7 +621,7 @@ def _import_orders(data, *, dry_run: bool, actor, progress, details) -> ImportRe
             result.new = len(placed)
             result.extra["lines_new"] = sum(len(d.lines) for d, _ in placed)
             result.skipped += len(new) - len(placed)
-            _confirm(placed, result, actor, progress, len(table))
+            _accept(placed, result, actor, progress, len(table))
             if details is not None:
                 details["placed"] = placed
                 details["skipped"] = [d for d in drafts if d.existing is not None]
@@ -1002,20 +1005,34 @@ def _insert_sql(new, numbers, customers, actor) -> list[tuple[int, str]]:
     return inserted
 
 
-def _confirm(placed: list[tuple], result, actor, progress, total) -> None:
-    """Confirm and route the new orders of auto-confirming channels (same transaction)."""
-    ids = [pk for draft, pk in placed if draft.channel.auto_confirm]
-    result.extra["confirmed"] = 0
-    if not ids:
+def _accept(placed: list[tuple], result, actor, progress, total) -> None:
+    """What every entry point does after placing: ``order.created`` for each new order,
+    then the acceptance policy (``fulfillment.services.intake.order_accept``: on an
+    auto-confirming channel the auto-confirm rules decide between a hold naming the
+    failed rules and confirm + route), in the import's transaction."""
+    result.extra["confirmed"] = result.extra["held"] = 0
+    if not placed:
         return
-    confirm = import_string(CONFIRM_AND_ALLOCATE)
+    accept = import_string(ORDER_ACCEPT)
     progress(total, total, "confirming")
-    for chunk in in_chunks(ids, 500):
-        for order in Order.objects.filter(pk__in=chunk).select_related("channel").order_by("pk"):
-            try:
-                confirm(order=order, actor=actor)
-            except DomainError as exc:
-                raise CsvFileError(
-                    [RowError(0, "", order.number, f"{order.number}: {exc.message}")]
-                ) from exc
-            result.extra["confirmed"] += 1
+    with webhooks.subscriptions_read_once():
+        for _, pk in placed:  # the payload (and so the order) is read only for a subscriber
+            webhooks.publish("order.created", partial(_order_data, pk))
+        auto = [pk for draft, pk in placed if draft.channel.auto_confirm]
+        for chunk in in_chunks(auto, 500):
+            orders = Order.objects.filter(pk__in=chunk).select_related("channel", "customer")
+            for order in orders.order_by("pk"):
+                try:
+                    accept(order=order, actor=actor)
+                except DomainError as exc:
+                    raise CsvFileError(
+                        [RowError(0, "", order.number, f"{order.number}: {exc.message}")]
+                    ) from exc
+                if order.status == Order.Status.CONFIRMED:
+                    result.extra["confirmed"] += 1
+                elif order.status == Order.Status.ON_HOLD:
+                    result.extra["held"] += 1
+
+
+def _order_data(pk: int) -> dict:
+    return webhooks.order_data(Order.objects.select_related("channel", "customer").get(pk=pk))

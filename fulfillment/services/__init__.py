@@ -8,7 +8,11 @@ from fulfillment.services.allocation import (  # noqa: F401
     order_release_and_allocate,
     route_preview,
 )
-from fulfillment.services.intake import order_approve_held, order_place_and_confirm  # noqa: F401
+from fulfillment.services.intake import (  # noqa: F401
+    order_accept,
+    order_approve_held,
+    order_place_and_confirm,
+)
 from fulfillment.services.picking import (  # noqa: F401
     pick_list_complete,
     pick_list_complete_if_picked,

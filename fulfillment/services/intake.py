@@ -1,4 +1,5 @@
-"""Order intake for every entry point (API, CSV, channel webhooks)."""
+"""Order intake for every entry point (API, CSV, channel webhooks, staff placement):
+placement, then the one acceptance policy, ``order_accept``."""
 
 from oms import webhooks
 from oms.db import forget_primed, retry_on_conflict, writes_held
@@ -27,17 +28,28 @@ def order_place_and_confirm(
     # the stock is locked go to the database together, in one round trip.
     with webhooks.subscriptions_read_once(), writes_held():
         order, created = order_services.order_place(actor=actor, prime=True, **placement)
-        if created and order.channel.auto_confirm:
-            _auto_confirm(order, actor)
+        if created:
+            # Placed just now in this transaction: nobody else can see it to lock it.
+            order_accept(order=order, actor=actor, locked=True)
         order_services.order_flush_events(order)  # placed, confirmed, allocated: one INSERT
     if not keep_primed:
         forget_primed(order, "lines", "events", "shipments")
     return order, created
 
 
-def _auto_confirm(order: Order, actor) -> None:
+def order_accept(*, order: Order, actor=None, locked: bool = False) -> Order:
+    """The one acceptance policy of a new (or newly released) pending order, for every
+    entry point (API, CSV, channel webhooks, staff placement): on a channel with
+    ``auto_confirm``, check the channel's auto-confirm rules (``orders.autoconfirm``);
+    all pass, confirm and route it; any fails, put it on hold naming the failed rules
+    (the reason, and every rule's verdict in the ``held`` event's data: the review
+    queue shows them). Elsewhere, and for an order no longer pending, nothing happens.
+    ``locked``: the caller placed the order in this very transaction (see
+    ``order_allocate``)."""
     from fulfillment.services.allocation import order_confirm_and_allocate
 
+    if order.status != Order.Status.PENDING or not order.channel.auto_confirm:
+        return order
     results = autoconfirm.evaluate(order)
     failures = autoconfirm.failed(results)
     if failures:
@@ -48,8 +60,8 @@ def _auto_confirm(order: Order, actor) -> None:
             data={"auto_confirm": [r.as_dict() for r in results]},
         )
     else:
-        # Placed just now in this transaction: nobody else can see it to lock it.
-        order_confirm_and_allocate(order=order, actor=actor, locked=True)
+        order_confirm_and_allocate(order=order, actor=actor, locked=locked)
+    return order
 
 
 @retry_on_conflict

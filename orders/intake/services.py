@@ -526,10 +526,8 @@ def _hold(order: Order, problems: list[str], actor) -> None:
 def _hold_or_release(order: Order, problems: list[str], actor) -> bool:
     """Hold an order with problems; release an intake hold whose problems are gone (and,
     on an auto-confirming channel, confirm and route it). True when released."""
-    from fulfillment.services.allocation import (
-        order_confirm_and_allocate,
-        order_release_and_allocate,
-    )
+    from fulfillment.services.allocation import order_release_and_allocate
+    from fulfillment.services.intake import order_accept
 
     if problems:
         if not (order.status == OStatus.ON_HOLD and order.hold_reason == hold_reason(problems)):
@@ -544,17 +542,8 @@ def _hold_or_release(order: Order, problems: list[str], actor) -> bool:
         and not placeholder_open
     ):
         order_release_and_allocate(order=order, actor=actor)
-        if order.status == OStatus.PENDING and order.channel.auto_confirm:
-            # What placement would have done: the channel's auto-confirm rules decide.
-            from orders import autoconfirm
-
-            failures = autoconfirm.failed(autoconfirm.evaluate(order))
-            if failures:
-                order_services.order_hold(
-                    order=order, reason=autoconfirm.hold_reason(failures), actor="auto-confirm"
-                )
-            else:
-                order_confirm_and_allocate(order=order, actor=actor)
+        # What placement would have done: the same acceptance policy decides.
+        order_accept(order=order, actor=actor)
         return True
     return False
 

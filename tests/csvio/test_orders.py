@@ -136,7 +136,9 @@ def test_round_trip_export_then_import_changes_nothing(products):
 def test_auto_confirm_channel_orders_are_confirmed_and_routed(products, warehouses):
     a, b, _ = products
     receive(a, warehouses[0], 5)
-    Channel.objects.create(code="shop", name="Shop", auto_confirm=True)
+    Channel.objects.create(
+        code="shop", name="Shop", auto_confirm=True, auto_confirm_require_payment=False
+    )
     data = csv_bytes(
         ORDER_HEADER,
         [
@@ -145,13 +147,27 @@ def test_auto_confirm_channel_orders_are_confirmed_and_routed(products, warehous
         ],
     )
     result = import_orders(data)
-    assert result.extra["confirmed"] == 1
+    assert (result.extra["confirmed"], result.extra["held"]) == (1, 0)
     order = Order.objects.get(external_id="S-1")
     assert order.status == "confirmed"
     assert order.allocation_status == "partial"  # SKU-B has no stock: backordered
     assert StockLevel.objects.get(product=a, warehouse=warehouses[0]).reserved == 2
     assert set(order.events.values_list("kind", flat=True)) >= {"placed", "confirmed", "allocated"}
     assert stock_ledger_mismatches() == []
+
+
+def test_auto_confirm_rules_hold_an_unpaid_csv_order_as_they_hold_an_api_one(products, warehouses):
+    a, _, _ = products
+    receive(a, warehouses[0], 5)
+    Channel.objects.create(code="shop", name="Shop", auto_confirm=True)  # payment required
+    result = import_orders(csv_bytes(ORDER_HEADER, [order_row("S-1", "SKU-A", 2, channel="shop")]))
+
+    assert (result.extra["confirmed"], result.extra["held"]) == (0, 1)
+    order = Order.objects.get(external_id="S-1")
+    assert order.status == "on_hold" and order.hold_reason.startswith("Auto-confirm: payment")
+    held = order.events.get(kind="held")
+    assert [r["code"] for r in held.data["auto_confirm"] if not r["passed"]] == ["payment"]
+    assert StockLevel.objects.get(product=a, warehouse=warehouses[0]).reserved == 0
 
 
 @pytest.mark.parametrize(
