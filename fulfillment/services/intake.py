@@ -31,7 +31,7 @@ def order_place_and_confirm(
             _auto_confirm(order, actor)
         order_services.order_flush_events(order)  # placed, confirmed, allocated: one INSERT
     if not keep_primed:
-        forget_primed(order, "lines", "events", "shipments")
+        forget_primed(order, "lines", "events", "shipments", "payments")
     return order, created
 
 
