@@ -35,7 +35,14 @@ from oms.db import (
     write_together,
 )
 from oms.exceptions import Conflict, InvalidTransition
-from oms.money import MAX_MONEY, MoneyPlacesError, money_exact, quantize_money, split_money
+from oms.money import (
+    MAX_MONEY,
+    MoneyPlacesError,
+    format_money,
+    money_exact,
+    quantize_money,
+    split_money,
+)
 from oms.numbering import next_number
 from orders.exceptions import DuplicateOrder, OrderInvalid
 from orders.models import (
@@ -188,19 +195,26 @@ def intake_fingerprint(
     """Stable hash of what makes two placements 'the same order'. ``lines``: (sku,
     quantity, unit price[, line discount]); the discounts count: the same items at
     another discount are another charge."""
+
+    def amount(value) -> str:
+        # with the currency's own decimals: the same order from the API and from the
+        # CSV file hashes alike (a KWD 0 is "0.000" from both)
+        return format_money(value, currency) if CURRENCY_RE.match(currency or "") else str(value)
+
     payload = {
         "currency": currency,
         "customer": (customer.get("email") or "").lower(),
         "address": {k: (address.get(k) or "") for k in ADDRESS_FIELDS},
         "lines": sorted(
-            [line[0], line[1], str(line[2])] + ([str(line[3])] if len(line) > 3 and line[3] else [])
+            [line[0], line[1], amount(line[2])]
+            + ([amount(line[3])] if len(line) > 3 and line[3] else [])
             for line in lines
         ),
-        "shipping_total": str(shipping_total),
-        "tax_total": str(tax_total),
+        "shipping_total": amount(shipping_total),
+        "tax_total": amount(tax_total),
     }
     if discount_total:
-        payload["discount_total"] = str(discount_total)
+        payload["discount_total"] = amount(discount_total)
     return hashlib.sha256(_FINGERPRINT_JSON.encode(payload).encode()).hexdigest()
 
 
