@@ -209,6 +209,7 @@ SPECTACULAR_SETTINGS = {
         "ShipmentStatusEnum": "fulfillment.models.Shipment.Status",
         "ReturnStatusEnum": "returns.models.ReturnRequest.Status",
         "FinancialStatusEnum": "orders.models.Order.FinancialStatus",
+        "PaymentKindEnum": "orders.models.Payment.Kind",
         "PlacementFinancialStatusEnum": ["pending", "authorized", "paid"],
     },
 }

@@ -1,6 +1,6 @@
 """Orders paid before payments were recorded get the captured payment their financial
 status implies (the whole total), and their refunds, so that refunds stay bounded by
-what was captured."""
+what was captured; the role groups get their permissions on the new Payment model."""
 
 from django.db import migrations
 
@@ -47,8 +47,15 @@ def forwards(apps, schema_editor):
         )
     Payment.objects.bulk_create(rows)
 
+    from oms.roles import sync_groups
+
+    sync_groups(apps)
+
 
 class Migration(migrations.Migration):
-    dependencies = [("orders", "0007_discounts_payments_three_decimal_money")]
+    dependencies = [
+        ("orders", "0007_discounts_payments_three_decimal_money"),
+        ("oms", "0003_role_groups"),
+    ]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
