@@ -7,7 +7,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('fulfillment', '0003_schedule_tracking_poll'),
+        ('fulfillment', '0005_manifest_number_sequence'),
     ]
 
     operations = [
