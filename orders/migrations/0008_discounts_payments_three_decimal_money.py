@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('inventory', '0004_stocklevel_drop_product_index_and_fillfactor'),
-        ('orders', '0006_customer_email_upper_index'),
+        ('orders', '0007_channel_connection'),
     ]
 
     operations = [

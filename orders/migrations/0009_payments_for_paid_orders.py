@@ -54,7 +54,7 @@ def forwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0007_discounts_payments_three_decimal_money"),
+        ("orders", "0008_discounts_payments_three_decimal_money"),
         ("oms", "0003_role_groups"),
     ]
 
