@@ -54,8 +54,11 @@ class OrderWorkflowViewSet(OrderViewSet):
             lines=data["lines"],
             shipping_total=data["shipping_total"],
             tax_total=data["tax_total"],
+            discount_total=data.get("discount_total"),
             placed_at=data.get("placed_at"),
             financial_status=data["financial_status"],
+            payment_method=data["payment_method"],
+            payment_reference=data["payment_reference"],
             notes=data["notes"],
             actor=request.user,
             keep_primed=True,  # the answer below is serialised from what was written

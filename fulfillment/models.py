@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from inventory.models import Warehouse
-from orders.models import Order, OrderLine
+from orders.models import MoneyField, Order, OrderLine
 
 
 class PickList(models.Model):
@@ -121,7 +121,7 @@ class ShippingRate(models.Model):
     region = models.CharField(max_length=64, blank=True, default="", help_text="Blank: any")
     min_weight_grams = models.PositiveIntegerField(default=0)
     max_weight_grams = models.PositiveIntegerField()
-    price = models.DecimalField(max_digits=12, decimal_places=2)
+    price = MoneyField()
     currency = models.CharField(max_length=3, default="EUR")
     transit_days = models.PositiveIntegerField()
 
@@ -163,7 +163,7 @@ class Shipment(models.Model):
     carrier = models.CharField(max_length=64, blank=True, default="")
     service = models.CharField(max_length=64, blank=True, default="")
     tracking_number = models.CharField(max_length=64, blank=True, default="", db_index=True)
-    shipping_cost = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    shipping_cost = MoneyField(null=True, blank=True)
     weight_grams = models.PositiveIntegerField(null=True, blank=True)
     # The package as packed (recorded at the pack station; used for rate quotes).
     length_cm = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)

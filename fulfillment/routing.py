@@ -16,18 +16,21 @@ points when no single point has enough); they differ in which points they prefer
 - ``nearest``: each line from the closest point (great-circle distance when the address
   and the point can be located, else same region, then same country, then priority).
 - ``cost``: the set of points whose shipments cost least by the rate tables; without
-  matching rates it falls back to ``nearest`` and says so.
+  matching rates it falls back to ``nearest`` and says so. Prices are compared and
+  summed in one currency only, the order's: a rate in another currency is converted
+  by ``OMS_EXCHANGE_RATES`` or left out, and the decision says which.
 """
 
 import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from itertools import combinations
 
 from fulfillment import geo
 from inventory.models import Warehouse
+from oms.money import convert, quantize_money
 from orders.models import OrderLine
 
 # Above this many candidate point sets, set searches fall back to a greedy cover.
@@ -81,6 +84,7 @@ class Rate:
     price: Decimal
     currency: str
     transit_days: int
+    original: str = ""  # "12.00 USD" when the price was converted
 
 
 @dataclass
@@ -88,6 +92,44 @@ class RoutingContext:
     destination: Destination | None = None
     weights: dict[int, int] = field(default_factory=dict)  # product_id -> grams per unit
     rates: Sequence[Rate] | None = None
+    currency: str = ""  # the order's: prices are compared in it
+
+
+def rates_in_currency(rates: Sequence[Rate], currency: str) -> tuple[list[Rate], set[str]]:
+    """The rates priced in ``currency`` (converted by ``OMS_EXCHANGE_RATES``), and the
+    currencies that could not be converted (their rates are left out: prices in two
+    currencies are never compared or summed). Without a currency, the rates' own one
+    when they share it."""
+    if not currency:
+        currencies = {r.currency for r in rates}
+        if len(currencies) <= 1:
+            return list(rates), set()
+        currency = min(currencies)
+    kept, refused = [], set()
+    for rate in rates:
+        if rate.currency == currency:
+            kept.append(rate)
+            continue
+        price = convert(rate.price, rate.currency, currency)
+        if price is None:
+            refused.add(rate.currency)
+            continue
+        kept.append(
+            replace(
+                rate,
+                price=quantize_money(price, currency),
+                currency=currency,
+                original=f"{rate.price} {rate.currency}",
+            )
+        )
+    return kept, refused
+
+
+def _refused_note(refused: set[str], currency: str) -> str:
+    return (
+        f"rates in {', '.join(sorted(refused))} left out: no exchange rate to {currency} "
+        "in OMS_EXCHANGE_RATES (prices in different currencies are not compared)"
+    )
 
 
 @dataclass
@@ -568,9 +610,12 @@ def _price(plan: Plan, context: RoutingContext) -> tuple[dict | None, str]:
             "price": rate.price,
             "currency": rate.currency,
             "transit_days": rate.transit_days,
+            **({"converted_from": rate.original} if rate.original else {}),
         }
         total += rate.price
         currencies.add(rate.currency)
+    if len(currencies) > 1:  # never: plan_cost hands over rates in one currency
+        return None, "rates in different currencies cannot be summed"
     return {"total": total, "currency": "/".join(sorted(currencies)), "shipments": shipments}, ""
 
 
@@ -594,6 +639,12 @@ def plan_cost(
 
     if not context or not context.rates:
         return fallback(f"no shipping rates to {where_to} yet")
+    rates, refused = rates_in_currency(context.rates, context.currency)
+    currency = context.currency or (rates[0].currency if rates else "")
+    refused_note = _refused_note(refused, currency) if refused else ""
+    if not rates:
+        return fallback(f"no rate to {where_to} in {currency}; {refused_note}")
+    context = replace(context, rates=rates)
     gmap = _Map(warehouses, context)
     sets, exhaustive = _covering_sets(needs, warehouses, available, smallest_only=False)
     if not sets:
@@ -618,7 +669,8 @@ def plan_cost(
         rank = (priced["total"], len(trial.warehouses), km, sum(w.priority for w in group))
         trials.append((rank, trial, priced, details))
     if not trials:
-        return fallback(f"{why_not or 'no rate matches'} to {where_to}")
+        why = f"{why_not or 'no rate matches'} to {where_to}"
+        return fallback(f"{why}; {refused_note}" if refused_note else why)
     trials.sort(key=lambda t: t[0])
     _, plan, priced, details = trials[0]
     plan.cost = priced
@@ -637,6 +689,19 @@ def plan_cost(
             f"next best {runner_cost['total']} {runner_cost['currency']} from "
             + " + ".join(w.code for w in runner.warehouses)
         )
+    converted = sorted(
+        {
+            q["converted_from"].split()[-1]
+            for q in priced["shipments"].values()
+            if q.get("converted_from")
+        }
+    )
+    if converted:
+        headline.append(
+            f"prices in {', '.join(converted)} converted to {currency} by OMS_EXCHANGE_RATES"
+        )
+    if refused_note:
+        headline.append(refused_note)
     if not exhaustive:
         headline.append("searched the first point sets only (many points)")
     return _conclude(

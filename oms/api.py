@@ -9,12 +9,14 @@ import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, transaction
 from django.http import Http404
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from oms.exceptions import DomainError
 from oms.models import IdempotencyKey
+from oms.money import MAX_MONEY, MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, format_money
 from oms.roles import INTEGRATION, MANAGER, WAREHOUSE, has_role
 
 
@@ -34,6 +36,39 @@ class ModelSerializer(serializers.ModelSerializer):
             built = super().get_fields()
             type(self)._fields_built = built
         return copy.deepcopy(built)
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "example": "19.90"})
+class CurrencyAmountField(serializers.Field):
+    """A read-only amount rendered with its currency's own decimals ("1.235" KWD,
+    "1500" JPY, "19.90" EUR). ``currency``: the dotted path, from the object being
+    serialised, of its ISO 4217 code (``"currency"``, ``"order.currency"``)."""
+
+    def __init__(self, *, currency: str = "currency", **kwargs):
+        kwargs["read_only"] = True
+        self.currency_path = currency.split(".")
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance):
+        amount = super().get_attribute(instance)
+        currency = instance
+        for name in self.currency_path:
+            currency = getattr(currency, name, None)
+        return (amount, currency)
+
+    def to_representation(self, value):
+        amount, currency = value
+        return format_money(amount, currency)
+
+
+# Money in request bodies: up to three decimals (the most any currency has); the
+# services refuse more decimals than the order's currency has, naming the field.
+MONEY_IN = {
+    "max_digits": MONEY_MAX_DIGITS,
+    "decimal_places": MONEY_DECIMAL_PLACES,
+    "min_value": 0,
+    "max_value": MAX_MONEY,
+}
 
 
 class RolePermission(permissions.BasePermission):

@@ -216,6 +216,7 @@ SPECTACULAR_SETTINGS = {
         "ShipmentStatusEnum": "fulfillment.models.Shipment.Status",
         "ReturnStatusEnum": "returns.models.ReturnRequest.Status",
         "FinancialStatusEnum": "orders.models.Order.FinancialStatus",
+        "PaymentKindEnum": "orders.models.Payment.Kind",
         "PlacementFinancialStatusEnum": ["pending", "authorized", "paid"],
     },
 }
@@ -264,6 +265,18 @@ OMS_CHANNEL_RETRY_MAX_SECONDS = int(os.environ.get("OMS_CHANNEL_RETRY_MAX_SECOND
 
 # Routing strategy used when a channel does not name one.
 OMS_DEFAULT_ROUTING_STRATEGY = os.environ.get("OMS_DEFAULT_ROUTING_STRATEGY", "priority")
+
+# Exchange rates for comparing prices in one currency (routing's cost strategy, rate
+# shopping): "USD/EUR=0.92,BRL/EUR=0.17" means 1 USD = 0.92 EUR (the reverse is
+# implied). Without a rate, prices in another currency are not compared, and the
+# routing event or the rate choice says so.
+OMS_EXCHANGE_RATES: dict[str, str] = {
+    pair.strip().upper(): rate.strip()
+    for pair, _, rate in (
+        item.partition("=") for item in os.environ.get("OMS_EXCHANGE_RATES", "").split(",")
+    )
+    if pair.strip() and rate.strip()
+}
 
 # Delay detection (orders.delays): an unshipped order with less than this many hours
 # before its ship-by is at risk; a point that shipped nothing in 14 days is assumed to

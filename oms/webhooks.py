@@ -53,6 +53,7 @@ from oms.actors import actor_name
 from oms.db import fetch
 from oms.exceptions import DomainError
 from oms.models import WebhookDelivery, WebhookEvent, WebhookSubscription
+from oms.money import format_money
 
 log = logging.getLogger(__name__)
 
@@ -161,8 +162,9 @@ def enqueue(delivery_id: int) -> None:
 # Built from the instances the services hold (duck-typed: oms imports no domain app).
 
 
-def _money(value) -> str | None:
-    return None if value is None else str(value)
+def _money(value, currency: str | None = None) -> str | None:
+    """The amount with its currency's own decimals (``oms.money``)."""
+    return format_money(value, currency) if currency else (None if value is None else str(value))
 
 
 def order_data(order) -> dict:
@@ -180,11 +182,12 @@ def order_data(order) -> dict:
         "fulfillment_status": order.fulfillment_status,
         "financial_status": order.financial_status,
         "currency": order.currency,
-        "subtotal": _money(order.subtotal),
-        "shipping_total": _money(order.shipping_total),
-        "tax_total": _money(order.tax_total),
-        "total": _money(order.total),
-        "refunded_total": _money(order.refunded_total),
+        "subtotal": _money(order.subtotal, order.currency),
+        "discount_total": _money(order.discount_total, order.currency),
+        "shipping_total": _money(order.shipping_total, order.currency),
+        "tax_total": _money(order.tax_total, order.currency),
+        "total": _money(order.total, order.currency),
+        "refunded_total": _money(order.refunded_total, order.currency),
         "customer_email": order.customer.email if order.customer_id else None,
         "placed_at": order.placed_at,
         "ship_by": order.ship_by,
@@ -202,7 +205,8 @@ def order_data(order) -> dict:
                 "sku": line.sku,
                 "name": line.name,
                 "quantity": line.quantity,
-                "unit_price": _money(line.unit_price),
+                "unit_price": _money(line.unit_price, order.currency),
+                "discount_total": _money(line.discount_total, order.currency),
                 "quantity_allocated": line.quantity_allocated,
                 "quantity_shipped": line.quantity_shipped,
                 "quantity_cancelled": line.quantity_cancelled,
@@ -260,7 +264,7 @@ def refund_data(refund) -> dict:
         "order": refund.order.number,
         "order_external_id": refund.order.external_id,
         "return": refund.return_request.number if refund.return_request_id else None,
-        "amount": _money(refund.amount),
+        "amount": _money(refund.amount, refund.currency),
         "currency": refund.currency,
         "reference": refund.reference,
         "financial_status": refund.order.financial_status,

@@ -21,7 +21,7 @@ from oms.admin import (
 from oms.csv_admin import CsvImportExportAdmin
 from orders import services
 from orders.intake.admin import ChannelIntakeAdminMixin
-from orders.models import Channel, Customer, Order, OrderEvent, OrderLine
+from orders.models import Channel, Customer, Order, OrderEvent, OrderLine, Payment
 from orders.resources import OrderResource
 
 ADDRESS_FIELDS = [
@@ -94,6 +94,7 @@ class OrderLineInline(ReadOnlyInlineMixin, admin.TabularInline):
         "name",
         "quantity",
         "unit_price",
+        "discount_total",
         "line_total",
         "quantity_allocated",
         "quantity_shipped",
@@ -103,9 +104,9 @@ class OrderLineInline(ReadOnlyInlineMixin, admin.TabularInline):
     ]
     readonly_fields = fields
 
-    @admin.display(description="total")
+    @admin.display(description="paid")
     def line_total(self, line):
-        return line.line_total
+        return line.paid_total
 
     @admin.display(description="backordered")
     def backordered(self, line):
@@ -113,6 +114,15 @@ class OrderLineInline(ReadOnlyInlineMixin, admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("order")
+
+
+class PaymentInline(ReadOnlyInlineMixin, admin.TabularInline):
+    """Payments are recorded through orders.services.payment_record (API, intake)."""
+
+    model = Payment
+    fields = ["created_at", "kind", "amount", "currency", "method", "reference", "actor"]
+    readonly_fields = fields
+    show_change_link = False
 
 
 class OrderEventInline(ReadOnlyInlineMixin, admin.TabularInline):
@@ -173,6 +183,7 @@ class OrderAdmin(CsvImportExportAdmin):
         "financial_status",
         "currency",
         "subtotal",
+        "discount_total",
         "shipping_total",
         "tax_total",
         "total",
@@ -211,7 +222,7 @@ class OrderAdmin(CsvImportExportAdmin):
             {
                 "fields": [
                     "currency",
-                    ("subtotal", "shipping_total", "tax_total", "total"),
+                    ("subtotal", "discount_total", "shipping_total", "tax_total", "total"),
                     "refunded_total",
                 ]
             },
@@ -232,7 +243,7 @@ class OrderAdmin(CsvImportExportAdmin):
             {"fields": ["tracking_token", "created_at", "updated_at"], "classes": ["collapse"]},
         ),
     ]
-    inlines = [OrderLineInline, OrderEventInline]
+    inlines = [OrderLineInline, PaymentInline, OrderEventInline]
     actions = ["hold_orders", "mark_paid"]
 
     def has_add_permission(self, request):
@@ -323,6 +334,7 @@ class OrderLineAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
         "name",
         "quantity",
         "unit_price",
+        "discount_total",
         "quantity_allocated",
         "quantity_shipped",
         "quantity_cancelled",
@@ -341,4 +353,27 @@ class OrderEventAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["order__number", "message", "actor"]
     date_hierarchy = "created_at"
     fields = ["order", "created_at", "kind", "message", "data", "actor", "public"]
+    readonly_fields = fields
+
+
+@admin.register(Payment)
+class PaymentAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Payment transactions: recorded by orders.services.payment_record (the API's
+    payments action, placement as paid, channel intake), never edited."""
+
+    list_display = ["created_at", "order", "kind", "amount", "currency", "method", "reference"]
+    list_select_related = ["order"]
+    list_filter = ["kind", "currency"]
+    search_fields = ["order__number", "reference", "method"]
+    date_hierarchy = "created_at"
+    fields = [
+        "order",
+        "created_at",
+        "kind",
+        "amount",
+        "currency",
+        "method",
+        "reference",
+        "actor",
+    ]
     readonly_fields = fields

@@ -11,6 +11,8 @@ from rest_framework.response import Response
 
 from inventory.models import Warehouse
 from oms.api import (
+    MONEY_IN,
+    CurrencyAmountField,
     ModelSerializer,
     RolePermission,
     UTCDateTimeFilter,
@@ -21,10 +23,10 @@ from oms.api import (
 from oms.db import fetch, primed
 from oms.roles import MANAGER, has_role
 from orders import delays, services
-from orders.models import Channel, Order, OrderEvent, OrderLine, Platform, mask_secret
+from orders.models import Channel, Order, OrderEvent, OrderLine, Payment, Platform, mask_secret
 from orders.selectors import order_detail_queryset, order_list_queryset
 
-MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": 0}
+MONEY = MONEY_IN
 
 
 CONNECTION_FIELDS = {
@@ -156,6 +158,11 @@ class LineInSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
     quantity = serializers.IntegerField(min_value=1, max_value=services.MAX_LINE_QUANTITY)
     unit_price = serializers.DecimalField(**MONEY, required=False)
+    discount_total = serializers.DecimalField(
+        **MONEY,
+        required=False,
+        help_text="The discount on the whole line (at most quantity x unit_price)",
+    )
 
 
 class ChannelCodeField(serializers.SlugRelatedField):
@@ -188,6 +195,19 @@ class OrderCreateSerializer(serializers.Serializer):
     lines = LineInSerializer(many=True, allow_empty=False, max_length=services.MAX_LINES)
     shipping_total = serializers.DecimalField(**MONEY, required=False, default=0)
     tax_total = serializers.DecimalField(**MONEY, required=False, default=0)
+    discount_total = serializers.DecimalField(
+        **MONEY,
+        required=False,
+        allow_null=True,
+        help_text="The order's whole discount: at least the lines' discounts (what it adds "
+        "is shared over the lines), at most their value",
+    )
+    payment_method = serializers.CharField(
+        max_length=64, required=False, default="", allow_blank=True
+    )
+    payment_reference = serializers.CharField(
+        max_length=128, required=False, default="", allow_blank=True
+    )
     placed_at = serializers.DateTimeField(required=False)
     financial_status = serializers.ChoiceField(
         choices=[
@@ -218,6 +238,11 @@ class OrderCreateSerializer(serializers.Serializer):
 
 class OrderLineSerializer(ModelSerializer):
     quantity_backordered = serializers.SerializerMethodField()
+    unit_price = CurrencyAmountField(currency="order.currency")
+    discount_total = CurrencyAmountField(currency="order.currency")
+    paid_total = CurrencyAmountField(
+        currency="order.currency", help_text="What was paid for the line, after its discount"
+    )
 
     class Meta:
         model = OrderLine
@@ -227,6 +252,8 @@ class OrderLineSerializer(ModelSerializer):
             "name",
             "quantity",
             "unit_price",
+            "discount_total",
+            "paid_total",
             "quantity_allocated",
             "quantity_shipped",
             "quantity_cancelled",
@@ -257,8 +284,29 @@ class OrderShipmentSerializer(serializers.Serializer):
     delivered_at = serializers.DateTimeField(allow_null=True)
 
 
+class PaymentSerializer(ModelSerializer):
+    amount = CurrencyAmountField()
+
+    class Meta:
+        model = Payment
+        fields = ["kind", "amount", "currency", "method", "reference", "actor", "created_at"]
+
+
+class PaymentInSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Payment.Kind.choices)
+    amount = serializers.DecimalField(**MONEY)
+    method = serializers.CharField(max_length=64, required=False, default="", allow_blank=True)
+    reference = serializers.CharField(max_length=128, required=False, default="", allow_blank=True)
+
+
 class OrderListSerializer(ModelSerializer):
     channel = serializers.CharField(source="channel.code")
+    subtotal = CurrencyAmountField()
+    discount_total = CurrencyAmountField()
+    shipping_total = CurrencyAmountField()
+    tax_total = CurrencyAmountField()
+    total = CurrencyAmountField()
+    refunded_total = CurrencyAmountField()
     customer_email = serializers.CharField(source="customer.email", default=None, allow_null=True)
     lines = OrderLineSerializer(many=True)
 
@@ -277,6 +325,7 @@ class OrderListSerializer(ModelSerializer):
             "financial_status",
             "currency",
             "subtotal",
+            "discount_total",
             "shipping_total",
             "tax_total",
             "total",
@@ -295,6 +344,7 @@ class OrderSerializer(OrderListSerializer):
     shipping_address = serializers.SerializerMethodField()
     shipments = OrderShipmentSerializer(many=True)
     events = OrderEventSerializer(many=True)
+    payments = PaymentSerializer(many=True)
 
     class Meta(OrderListSerializer.Meta):
         fields = [
@@ -305,6 +355,7 @@ class OrderSerializer(OrderListSerializer):
             "tracking_token",
             "confirmed_at",
             "shipments",
+            "payments",
             "events",
         ]
 
@@ -415,6 +466,25 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         if any(primed(order, name) is None for name in ("lines", "shipments", "events")):
             return self._respond(order, code)
         return Response(represent(OrderSerializer, order), status=code)
+
+    @extend_schema(request=PaymentInSerializer, responses={201: OrderSerializer, **ORDER_ERRORS})
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def payments(self, request, number=None):
+        """Record a payment transaction (authorized, captured, voided or refunded money);
+        the financial status follows. 409 for a capture above the total, a void above the
+        open authorisation, or a refund above what was captured minus refunded."""
+        order = self.get_object()
+        data = validated_data(PaymentInSerializer, request)
+        services.payment_record(
+            order=order,
+            kind=data["kind"],
+            amount=data["amount"],
+            method=data["method"],
+            reference=data["reference"],
+            actor=request.user,
+        )
+        return self._respond(order, status.HTTP_201_CREATED)
 
     @extend_schema(request=ReasonSerializer, responses={200: OrderSerializer, **ORDER_ERRORS})
     @action(detail=True, methods=["post"])

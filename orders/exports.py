@@ -1,4 +1,5 @@
-"""CSV export of orders, one row per line (the import's columns plus number and states).
+"""CSV export of orders, one row per line (the import's columns plus number and states,
+then the line's discount).
 
 Rows are streamed from the database (``.iterator()``, values only), so memory stays flat
 however many orders there are.
@@ -9,7 +10,7 @@ from collections.abc import Iterator
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from oms.csvio import format_decimal
+from oms.money import format_money
 from orders.imports import EXPORT_EXTRA_COLUMNS, ORDER_COLUMNS
 from orders.models import OrderLine
 
@@ -38,6 +39,7 @@ _VALUES = (
     "order__allocation_status",
     "order__fulfillment_status",
     "order__financial_status",
+    "discount_total",
 )
 
 
@@ -61,6 +63,8 @@ def order_csv_rows(orders: QuerySet | None = None) -> Iterator[list]:
         row[1] = row[1] or ""
         row[3] = row[3] or ""
         row[4] = row[4] or ""
-        row[15] = format_decimal(row[15])
-        row[16] = format_decimal(row[16])
+        # amounts with the currency's own decimals (KWD 1.235, JPY 1500)
+        row[15] = format_money(row[15], row[12])
+        row[16] = format_money(row[16], row[12])
+        row[22] = format_money(row[22], row[12])
         yield row

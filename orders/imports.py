@@ -64,7 +64,7 @@ from oms.csvio import (
     read_csv,
 )
 from oms.exceptions import DomainError
-from oms.money import quantize_money
+from oms.money import MoneyPlacesError, money_exact, quantize_money
 from oms.numbering import next_numbers
 from orders.models import Channel, Customer, Order, OrderEvent, OrderLine
 from orders.services import (
@@ -99,18 +99,25 @@ ORDER_COLUMNS = (
     "unit_price",
     "shipping_total",
 )
+# Optional: the discount on the row's line (the whole line; blank: none). Exports fill
+# it, so an exported order imports again as it was charged.
+OPTIONAL_COLUMNS = ("discount_total",)
 EXPORT_EXTRA_COLUMNS = (
     "number",
     "status",
     "allocation_status",
     "fulfillment_status",
     "financial_status",
+    *OPTIONAL_COLUMNS,
 )
 # ``number`` is read too: an exported order placed without an external id is
 # recognised by its number when the export is imported again.
-READ_COLUMNS = (*ORDER_COLUMNS, "number")
+READ_COLUMNS = (*ORDER_COLUMNS, *OPTIONAL_COLUMNS, "number")
 ORDER_REQUIRED = ("channel", "external_id", "currency", "sku", "quantity")
-ORDER_DECIMALS = ("unit_price", "shipping_total")
+ORDER_DECIMALS = ("unit_price", "shipping_total", "discount_total")
+# Money cells are read with this many decimals, then held to their currency's own
+# (``oms.money``): a cell with more decimals than its currency has is a row error.
+READ_PLACES = 6
 HEADER_FIELDS = (
     "placed_at",
     "customer_email",
@@ -155,6 +162,7 @@ class DraftLine(NamedTuple):
     product: ProductRef
     quantity: int
     unit_price: Decimal
+    discount: Decimal = Decimal("0")
 
 
 def products_by_sku(skus: list[str]) -> dict[str, ProductRef]:
@@ -199,20 +207,31 @@ class OrderDraft:
 
     @cached_property
     def subtotal(self) -> Decimal:
-        return quantize_money(sum((ln.unit_price * ln.quantity for ln in self.lines), ZERO))
+        return quantize_money(
+            sum((ln.unit_price * ln.quantity for ln in self.lines), ZERO),
+            self.header["currency"],
+        )
+
+    @cached_property
+    def discount_total(self) -> Decimal:
+        return sum((ln.discount for ln in self.lines), ZERO)
 
     @cached_property
     def total(self) -> Decimal:
-        return quantize_money(self.subtotal + self.header["shipping_total"])
+        return quantize_money(
+            self.subtotal - self.discount_total + self.header["shipping_total"],
+            self.header["currency"],
+        )
 
     def fingerprint(self) -> str:
         return intake_fingerprint(
             currency=self.header["currency"],
             customer={"email": self.header["customer_email"]},
             address=self.address,
-            lines=[(ln.product.sku, ln.quantity, ln.unit_price) for ln in self.lines],
+            lines=[(ln.product.sku, ln.quantity, ln.unit_price, ln.discount) for ln in self.lines],
             shipping_total=self.header["shipping_total"],
             tax_total=ZERO,
+            discount_total=self.discount_total,
         )
 
 
@@ -285,7 +304,9 @@ class _HeaderParser:
         header["shipping_total"] = ZERO
         if value:
             try:
-                header["shipping_total"] = parse_decimal(value, places=2, maximum=MAX_MONEY)
+                header["shipping_total"] = parse_decimal(
+                    value, places=READ_PLACES, maximum=MAX_MONEY
+                )
             except ValueError as exc:
                 problems.append(("shipping_total", value, f"shipping_total {exc}"))
         self.cache[cells] = (header, problems)
@@ -327,8 +348,19 @@ def _drafts_if_all_good(table, idx, headers, channels, products) -> dict | None:
         return None
     i_price = idx["unit_price"]
     price_cells = [row[i_price] for row in rows] if i_price is not None else [""] * len(rows)
-    prices = parse_distinct(filter(None, price_cells), parse_decimal, places=2, maximum=MAX_MONEY)
+    prices = parse_distinct(
+        filter(None, price_cells), parse_decimal, places=READ_PLACES, maximum=MAX_MONEY
+    )
     if prices is None:
+        return None
+    i_discount = idx["discount_total"]
+    discount_cells = (
+        [row[i_discount] for row in rows] if i_discount is not None else [""] * len(rows)
+    )
+    discounts = parse_distinct(
+        filter(None, discount_cells), parse_decimal, places=READ_PLACES, maximum=MAX_MONEY
+    )
+    if discounts is None:
         return None
     header_cells = list(map(headers.cells, rows))
     parsed: dict[tuple, dict] = {}
@@ -341,8 +373,8 @@ def _drafts_if_all_good(table, idx, headers, channels, products) -> dict | None:
     seen_lines: set[tuple] = set()
     names = headers.names
     columns = (table.row_numbers, codes, external_ids, skus, quantity_cells, price_cells)
-    for number, code, external_id, sku, quantity_cell, price_cell, cells in zip(
-        *columns, header_cells, strict=True
+    for number, code, external_id, sku, quantity_cell, price_cell, discount_cell, cells in zip(
+        *columns, discount_cells, header_cells, strict=True
     ):
         key = (code, external_id)
         draft = drafts.get(key)
@@ -360,13 +392,55 @@ def _drafts_if_all_good(table, idx, headers, channels, products) -> dict | None:
                 return None
         product = products[sku]
         quantity = quantities[quantity_cell]
-        unit_price = prices[price_cell] if price_cell else product.price
+        unit_price = (
+            prices[price_cell]
+            if price_cell
+            else quantize_money(product.price, draft.header["currency"])
+        )
         line_key = (key, sku, quantity, unit_price)
         if line_key in seen_lines:
             return None
         seen_lines.add(line_key)
-        draft.lines.append(DraftLine(number, product, quantity, unit_price))
+        discount = discounts[discount_cell] if discount_cell else ZERO
+        draft.lines.append(DraftLine(number, product, quantity, unit_price, discount))
     return drafts
+
+
+def _check_money(drafts, errors: ErrorCollector) -> None:
+    """Every amount in its order's currency's minor units, and no line discounted
+    below nothing: a row error each (a KWD price may have three decimals, a JPY one
+    none)."""
+
+    def exact(row, column, value, currency):
+        try:
+            return money_exact(value, currency)
+        except MoneyPlacesError as exc:
+            errors.add(row, column, str(value), f"{column}: {exc}")
+            return None
+
+    for draft in drafts:
+        currency = draft.header["currency"] or None
+        header = draft.header
+        shipping = exact(draft.first_row, "shipping_total", header["shipping_total"], currency)
+        if shipping is not None:
+            # in the currency's minor units from here on (the fingerprint is the API's)
+            draft.header = {**draft.header, "shipping_total": shipping}
+        for i, ln in enumerate(draft.lines):
+            price = exact(ln.row, "unit_price", ln.unit_price, currency)
+            discount = exact(ln.row, "discount_total", ln.discount, currency)
+            if price is None or discount is None:
+                continue
+            ln = draft.lines[i] = ln._replace(unit_price=price, discount=discount)
+            if ln.discount:
+                value = ln.unit_price * ln.quantity
+                if ln.discount > value:
+                    errors.add(
+                        ln.row,
+                        "discount_total",
+                        str(ln.discount),
+                        f"discount_total {ln.discount} is more than the line's value "
+                        f"({quantize_money(value, currency)})",
+                    )
 
 
 def validate_orders(
@@ -382,6 +456,7 @@ def validate_orders(
     headers = _HeaderParser(header_idx)
     i_channel, i_ext, i_number = idx["channel"], idx["external_id"], idx["number"]
     i_sku, i_qty, i_price = idx["sku"], idx["quantity"], idx["unit_price"]
+    i_discount = idx["discount_total"]
 
     channels = {c.code: c for c in Channel.objects.all()}
     products = products_by_sku(list({row[i_sku] for row in table.rows}))
@@ -443,15 +518,26 @@ def validate_orders(
                 unit_price = prices.get(price_cell)
                 if unit_price is None:
                     unit_price = prices[price_cell] = _parsed(
-                        parse_decimal, price_cell, places=2, maximum=MAX_MONEY
+                        parse_decimal, price_cell, places=READ_PLACES, maximum=MAX_MONEY
                     )
                 if type(unit_price) is str:
                     errors.add(number, "unit_price", price_cell, f"unit_price {unit_price}")
                     unit_price = None
-            elif product is not None:
-                unit_price = product.price
             cells = headers.cells(row)
             header, problems = headers.parse(cells)
+            if not price_cell and product is not None:
+                unit_price = quantize_money(product.price, header["currency"] or None)
+            discount_cell = row[i_discount] if i_discount is not None else ""
+            discount = ZERO
+            if discount_cell:
+                discount = _parsed(
+                    parse_decimal, discount_cell, places=READ_PLACES, maximum=MAX_MONEY
+                )
+                if type(discount) is str:
+                    errors.add(
+                        number, "discount_total", discount_cell, f"discount_total {discount}"
+                    )
+                    discount = ZERO
             for column, value, message in problems:
                 errors.add(number, column, value, message)
             if key is None or channel is None:
@@ -491,9 +577,10 @@ def validate_orders(
                 )
                 continue
             seen_lines[line_key] = number
-            draft.lines.append(DraftLine(number, product, quantity, unit_price))
+            draft.lines.append(DraftLine(number, product, quantity, unit_price, discount))
     progress(total, total, "validating")
 
+    _check_money(drafts.values(), errors)
     for draft in drafts.values():
         if len(draft.lines) > MAX_LINES:
             errors.add(
@@ -653,6 +740,7 @@ _ORDER_TEMP_COLUMNS = (
     "ship_country",
     "currency",
     "subtotal",
+    "discount_total",
     "shipping_total",
     "total",
     "placed_at",
@@ -732,6 +820,7 @@ def _order_values(new: list[OrderDraft], numbers: list[str], customers: dict[str
             f"Placed on {draft.channel.code}"
             + (f" as {draft.external_id}" if draft.external_id else "")
             + f": {len(draft.lines)} line(s), {total} {header['currency']}"
+            + (f" after {draft.discount_total} discount" if draft.discount_total else "")
         )
         yield (
             number,
@@ -747,6 +836,7 @@ def _order_values(new: list[OrderDraft], numbers: list[str], customers: dict[str
             header["ship_country"],
             header["currency"],
             draft.subtotal,
+            draft.discount_total,
             header["shipping_total"],
             total,
             placed_at,
@@ -770,6 +860,7 @@ def _line_values(new: list[OrderDraft], numbers: list[str]):
                 ln.product.name,
                 ln.quantity,
                 ln.unit_price,
+                ln.discount,
             )
 
 
@@ -829,8 +920,11 @@ def _insert_orm(new, numbers, customers, actor) -> list[tuple[int, str]]:
                 name=name,
                 quantity=quantity,
                 unit_price=unit_price,
+                discount_total=discount,
             )
-            for _, number, product_id, sku, name, quantity, unit_price in _line_values(new, numbers)
+            for _, number, product_id, sku, name, quantity, unit_price, discount in _line_values(
+                new, numbers
+            )
         ],
         batch_size=500,
     )
@@ -875,6 +969,7 @@ _LINE_COLUMNS = (
     "name",
     "quantity",
     "unit_price",
+    "discount_total",
     "quantity_allocated",
     "quantity_shipped",
     "quantity_cancelled",
@@ -951,7 +1046,8 @@ def _insert_sql(new, numbers, customers, actor) -> list[tuple[int, str]]:
                 customer_id bigint, ship_name varchar(255), ship_line1 varchar(255),
                 ship_line2 varchar(255), ship_city varchar(128), ship_region varchar(64),
                 ship_postcode varchar(32), ship_country varchar(2), currency varchar(3),
-                subtotal numeric(12, 2), shipping_total numeric(12, 2), total numeric(12, 2),
+                subtotal numeric(13, 3), discount_total numeric(13, 3),
+                shipping_total numeric(13, 3), total numeric(13, 3),
                 placed_at timestamptz, ship_by timestamptz, tracking_token varchar(64),
                 intake_hash varchar(64), event_message text
             ) ON COMMIT DROP"""
@@ -959,14 +1055,24 @@ def _insert_sql(new, numbers, customers, actor) -> list[tuple[int, str]]:
         cursor.execute(
             f"""CREATE TEMP TABLE {_LINE_TEMP} (
                 seq integer, number varchar(20), product_id bigint, sku varchar(64),
-                name varchar(255), quantity integer, unit_price numeric(12, 2)
+                name varchar(255), quantity integer, unit_price numeric(13, 3),
+                discount_total numeric(13, 3)
             ) ON COMMIT DROP"""
         )
         copy_rows(cursor, _ORDER_TEMP, _ORDER_TEMP_COLUMNS, _order_values(new, numbers, customers))
         copy_rows(
             cursor,
             _LINE_TEMP,
-            ("seq", "number", "product_id", "sku", "name", "quantity", "unit_price"),
+            (
+                "seq",
+                "number",
+                "product_id",
+                "sku",
+                "name",
+                "quantity",
+                "unit_price",
+                "discount_total",
+            ),
             _line_values(new, numbers),
         )
         copied = ", ".join(c for c in _ORDER_TEMP_COLUMNS if c != "event_message")
@@ -990,9 +1096,10 @@ def _insert_sql(new, numbers, customers, actor) -> list[tuple[int, str]]:
                 ORDER BY ins.id
             ), ln AS (
                 INSERT INTO orders_orderline (order_id, product_id, sku, name, quantity,
-                    unit_price, quantity_allocated, quantity_shipped, quantity_cancelled,
-                    quantity_returned)
-                SELECT ins.id, l.product_id, l.sku, l.name, l.quantity, l.unit_price, 0, 0, 0, 0
+                    unit_price, discount_total, quantity_allocated, quantity_shipped,
+                    quantity_cancelled, quantity_returned)
+                SELECT ins.id, l.product_id, l.sku, l.name, l.quantity, l.unit_price,
+                    l.discount_total, 0, 0, 0, 0
                 FROM {_LINE_TEMP} l JOIN ins ON ins.number = l.number
                 ORDER BY l.seq
             )

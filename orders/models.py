@@ -6,6 +6,24 @@ from django.db.models import F, Q
 from django.db.models.functions import Upper
 
 from inventory.models import Product, Warehouse
+from oms.money import CENT, MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, quantize_money
+
+
+class MoneyField(models.DecimalField):
+    """An amount of the row's currency: room for three decimals (KWD, BHD...)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_digits", MONEY_MAX_DIGITS)
+        kwargs.setdefault("decimal_places", MONEY_DECIMAL_PLACES)
+        super().__init__(*args, **kwargs)
+
+    def from_db_value(self, value, expression, connection):
+        """Read back with cents when the third decimal is 0 (19.900 -> 19.90, 1.235
+        stays): amounts of two-decimal currencies look as they always did; the API and
+        the exports render each currency's own decimals (``oms.money.format_money``)."""
+        if value is not None and value == value.quantize(CENT):
+            return value.quantize(CENT)
+        return value
 
 
 class RoutingStrategy(models.TextChoices):
@@ -169,6 +187,7 @@ class Order(models.Model):
     class FinancialStatus(models.TextChoices):
         PENDING = "pending", "Pending"
         AUTHORIZED = "authorized", "Authorized"
+        PARTIALLY_PAID = "partially_paid", "Partially paid"
         PAID = "paid", "Paid"
         PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
         REFUNDED = "refunded", "Refunded"
@@ -189,11 +208,16 @@ class Order(models.Model):
     ship_country = models.CharField(max_length=2, blank=True, default="")
     ship_phone = models.CharField(max_length=32, blank=True, default="")
     currency = models.CharField(max_length=3, default="EUR")
-    subtotal = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-    shipping_total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-    tax_total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-    total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-    refunded_total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    # Money: three decimal places in the database, each currency's amounts quantized to
+    # its own minor unit (oms.money). subtotal: the lines at their prices, before
+    # discounts; discount_total: the lines' discounts; total = subtotal -
+    # discount_total + shipping_total + tax_total, what the customer was charged.
+    subtotal = MoneyField(default=0)
+    discount_total = MoneyField(default=0, db_default=0)
+    shipping_total = MoneyField(default=0)
+    tax_total = MoneyField(default=0)
+    total = MoneyField(default=0)
+    refunded_total = MoneyField(default=0)
     placed_at = models.DateTimeField(db_index=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     ship_by = models.DateTimeField(null=True, blank=True)
@@ -260,8 +284,9 @@ ORDER_TRANSITIONS: dict[str, set[str]] = {
 }
 F_S = Order.FinancialStatus
 FINANCIAL_TRANSITIONS: dict[str, set[str]] = {
-    F_S.PENDING: {F_S.AUTHORIZED, F_S.PAID, F_S.VOIDED},
-    F_S.AUTHORIZED: {F_S.PAID, F_S.VOIDED},
+    F_S.PENDING: {F_S.AUTHORIZED, F_S.PARTIALLY_PAID, F_S.PAID, F_S.VOIDED},
+    F_S.AUTHORIZED: {F_S.PARTIALLY_PAID, F_S.PAID, F_S.VOIDED},
+    F_S.PARTIALLY_PAID: {F_S.PAID, F_S.PARTIALLY_REFUNDED, F_S.REFUNDED},
     F_S.PAID: {F_S.PARTIALLY_REFUNDED, F_S.REFUNDED},
     F_S.PARTIALLY_REFUNDED: {F_S.PARTIALLY_REFUNDED, F_S.REFUNDED},
     F_S.REFUNDED: set(),
@@ -276,7 +301,10 @@ class OrderLine(models.Model):
     sku = models.CharField(max_length=64)
     name = models.CharField(max_length=255)
     quantity = models.PositiveIntegerField()
-    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    unit_price = MoneyField()
+    # The line's share of the order's discounts (the whole line, not per unit): what was
+    # paid for it is unit_price * quantity - discount_total.
+    discount_total = MoneyField(default=0, db_default=0)
     quantity_allocated = models.PositiveIntegerField(default=0)
     quantity_shipped = models.PositiveIntegerField(default=0)
     quantity_cancelled = models.PositiveIntegerField(default=0)
@@ -288,6 +316,11 @@ class OrderLine(models.Model):
             models.CheckConstraint(condition=Q(quantity__gt=0), name="orderline_quantity_gt_0"),
             models.CheckConstraint(
                 condition=Q(unit_price__gte=0), name="orderline_unit_price_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_total__gte=0)
+                & Q(discount_total__lte=F("unit_price") * F("quantity")),
+                name="orderline_discount_within_line",
             ),
             models.CheckConstraint(
                 condition=Q(
@@ -322,7 +355,20 @@ class OrderLine(models.Model):
 
     @property
     def line_total(self):
+        """The line at its price, before its discount."""
         return self.unit_price * self.quantity
+
+    @property
+    def paid_total(self):
+        """What the customer paid for the whole line: after its discount."""
+        return self.unit_price * self.quantity - self.discount_total
+
+    def paid_for(self, units: int, *, currency: str | None = None):
+        """What the customer paid for ``units`` of this line (its discount shared evenly
+        over the units), in the currency's minor units."""
+        if units >= self.quantity:
+            return quantize_money(self.paid_total, currency)
+        return quantize_money(self.paid_total * units / self.quantity, currency)
 
 
 class OrderEvent(models.Model):
@@ -364,3 +410,34 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.message}"
+
+
+class Payment(models.Model):
+    """A payment transaction on an order, as the payment provider reported it: money
+    authorised, captured, voided (an authorisation released) or refunded. The order's
+    ``financial_status`` follows them (``orders.services.payment_record``); refunds never
+    exceed what was captured minus what was refunded before."""
+
+    class Kind(models.TextChoices):
+        AUTHORIZED = "authorized", "Authorised"
+        CAPTURED = "captured", "Captured"
+        VOIDED = "voided", "Voided"
+        REFUNDED = "refunded", "Refunded"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    amount = MoneyField()
+    currency = models.CharField(max_length=3)
+    method = models.CharField(max_length=64, blank=True, default="")
+    reference = models.CharField(max_length=128, blank=True, default="")
+    actor = models.CharField(max_length=150, default="system")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} {self.currency} on {self.order_id}"

@@ -1,6 +1,6 @@
 from django.db.models import Prefetch, QuerySet
 
-from orders.models import Order, OrderEvent, OrderLine
+from orders.models import Order, OrderEvent, OrderLine, Payment
 
 
 def order_list_queryset() -> QuerySet[Order]:
@@ -18,4 +18,5 @@ def order_detail_queryset() -> QuerySet[Order]:
     return order_list_queryset().prefetch_related(
         Prefetch("shipments", queryset=Shipment.objects.select_related("warehouse").order_by("pk")),
         Prefetch("events", queryset=OrderEvent.objects.order_by("created_at", "pk")),
+        Prefetch("payments", queryset=Payment.objects.order_by("created_at", "pk")),
     )

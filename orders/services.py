@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from inventory.models import Product
@@ -33,8 +34,15 @@ from oms.db import (
     update_column,
     write_together,
 )
-from oms.exceptions import InvalidTransition
-from oms.money import quantize_money
+from oms.exceptions import Conflict, InvalidTransition
+from oms.money import (
+    MAX_MONEY,
+    MoneyPlacesError,
+    format_money,
+    money_exact,
+    quantize_money,
+    split_money,
+)
 from oms.numbering import next_number
 from orders.exceptions import DuplicateOrder, OrderInvalid
 from orders.models import (
@@ -45,11 +53,11 @@ from orders.models import (
     Order,
     OrderEvent,
     OrderLine,
+    Payment,
 )
 
 MAX_LINE_QUANTITY = 10_000
 MAX_LINES = 500
-MAX_MONEY = Decimal("9999999999.99")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 ADDRESS_FIELDS = ("name", "line1", "line2", "city", "region", "postcode", "country", "phone")
@@ -155,7 +163,9 @@ def _calendar_days(weekday: int, days: int) -> int:
     return calendar
 
 
-def _money(value, field: str) -> Decimal:
+def _money(value, field: str, currency: str | None = None) -> Decimal:
+    """A non-negative amount of ``currency``, with no more decimals than it has (more is
+    refused, never rounded away)."""
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, TypeError, ValueError):
@@ -166,21 +176,45 @@ def _money(value, field: str) -> Decimal:
         raise OrderInvalid(f"{field} must not be negative", field=field)
     if amount > MAX_MONEY:
         raise OrderInvalid(f"{field} is too large", field=field)
-    return quantize_money(amount)
+    try:
+        return money_exact(amount, currency)
+    except MoneyPlacesError as exc:
+        raise OrderInvalid(f"{field}: {exc}", field=field) from None
 
 
 def intake_fingerprint(
-    *, currency, customer: dict, address: dict, lines: Sequence[tuple], shipping_total, tax_total
+    *,
+    currency,
+    customer: dict,
+    address: dict,
+    lines: Sequence[tuple],
+    shipping_total,
+    tax_total,
+    discount_total=Decimal("0"),
 ) -> str:
-    """Stable hash of what makes two placements 'the same order'."""
+    """Stable hash of what makes two placements 'the same order'. ``lines``: (sku,
+    quantity, unit price[, line discount]); the discounts count: the same items at
+    another discount are another charge."""
+
+    def amount(value) -> str:
+        # with the currency's own decimals: the same order from the API and from the
+        # CSV file hashes alike (a KWD 0 is "0.000" from both)
+        return format_money(value, currency) if CURRENCY_RE.match(currency or "") else str(value)
+
     payload = {
         "currency": currency,
         "customer": (customer.get("email") or "").lower(),
         "address": {k: (address.get(k) or "") for k in ADDRESS_FIELDS},
-        "lines": sorted([sku, qty, str(price)] for sku, qty, price in lines),
-        "shipping_total": str(shipping_total),
-        "tax_total": str(tax_total),
+        "lines": sorted(
+            [line[0], line[1], amount(line[2])]
+            + ([amount(line[3])] if len(line) > 3 and line[3] else [])
+            for line in lines
+        ),
+        "shipping_total": amount(shipping_total),
+        "tax_total": amount(tax_total),
     }
+    if discount_total:
+        payload["discount_total"] = amount(discount_total)
     return hashlib.sha256(_FINGERPRINT_JSON.encode(payload).encode()).hexdigest()
 
 
@@ -220,15 +254,26 @@ def order_place(
     currency: str = "EUR",
     shipping_total=Decimal("0"),
     tax_total=Decimal("0"),
+    discount_total=None,
     placed_at: datetime | None = None,
     financial_status: str = Order.FinancialStatus.PENDING,
+    payment_method: str = "",
+    payment_reference: str = "",
     notes: str = "",
     actor=None,
     prime: bool = False,
 ) -> tuple[Order, bool]:
     """Create an order with its lines and a ``placed`` event.
 
-    ``lines``: dicts with ``sku`` (or ``product``), ``quantity``, ``unit_price``.
+    ``lines``: dicts with ``sku`` (or ``product``), ``quantity``, ``unit_price`` and
+    optionally ``discount_total`` (the discount on the whole line, at most its value).
+    ``discount_total``: the order's whole discount, at least the lines' discounts; what
+    it adds to them is shared over the lines in proportion to what they cost, so every
+    line knows what was paid for it (refunds and returns use that). Amounts have at most
+    the currency's decimals (``oms.money``); more is refused, not rounded.
+    The total is what the customer was charged: lines - discounts + shipping + tax.
+    ``financial_status`` ``paid`` (``authorized``) records a captured (authorised)
+    payment of the total, with ``payment_method`` and ``payment_reference``.
     Idempotent by (channel, external_id): a replay with the same content returns
     ``(existing, False)``; different content raises DuplicateOrder. Concurrent identical
     calls are settled by the unique constraint, not by a read-then-write race.
@@ -265,13 +310,13 @@ def order_place(
         raise OrderInvalid("An order needs at least one line", field="lines")
     if len(lines) > MAX_LINES:
         raise OrderInvalid(f"An order may have at most {MAX_LINES} lines", field="lines")
-    shipping_total = _money(shipping_total, "shipping_total")
-    tax_total = _money(tax_total, "tax_total")
+    shipping_total = _money(shipping_total, "shipping_total", currency)
+    tax_total = _money(tax_total, "tax_total", currency)
 
     # Lines may bring their Product already (the API's validation looked them up).
     skus = {str(line.get("sku") or "") for line in lines if line.get("product") is None}
     products = {p.sku: p for p in Product.objects.filter(sku__in=skus)} if skus else {}
-    parsed: list[tuple[Product, int, Decimal]] = []
+    parsed: list[tuple[Product, int, Decimal, Decimal]] = []
     for i, line in enumerate(lines):
         product = line.get("product") or products.get(str(line.get("sku") or ""))
         if product is None:
@@ -288,20 +333,38 @@ def order_place(
                 f"quantity must be at most {MAX_LINE_QUANTITY}", field=f"lines[{i}].quantity"
             )
         price = line.get("unit_price")
-        unit_price = product.price if price is None else _money(price, f"lines[{i}].unit_price")
-        parsed.append((product, quantity, unit_price))
+        if price is None:
+            unit_price = quantize_money(product.price, currency)
+        else:
+            unit_price = _money(price, f"lines[{i}].unit_price", currency)
+        discount = line.get("discount_total")
+        discount = (
+            Decimal("0")
+            if discount in (None, "")
+            else _money(discount, f"lines[{i}].discount_total", currency)
+        )
+        if discount > unit_price * quantity:
+            raise OrderInvalid(
+                f"lines[{i}].discount_total {discount} is more than the line's value "
+                f"({quantize_money(unit_price * quantity, currency)})",
+                field=f"lines[{i}].discount_total",
+            )
+        parsed.append((product, quantity, unit_price, discount))
+    parsed = _share_order_discount(parsed, discount_total, currency)
 
+    subtotal = quantize_money(sum((u * q for _, q, u, _ in parsed), Decimal("0")), currency)
+    discounts = sum((d for *_, d in parsed), Decimal("0"))
     fingerprint = intake_fingerprint(
         currency=currency,
         customer=customer,
         address=address,
-        lines=[(p.sku, q, u) for p, q, u in parsed],
+        lines=[(p.sku, q, u, d) for p, q, u, d in parsed],
         shipping_total=shipping_total,
         tax_total=tax_total,
+        discount_total=discounts,
     )
-    subtotal = quantize_money(sum((u * q for _, q, u in parsed), Decimal("0")))
-    total = quantize_money(subtotal + shipping_total + tax_total)
-    if total > MAX_MONEY:
+    total = quantize_money(subtotal - discounts + shipping_total + tax_total, currency)
+    if total > MAX_MONEY or subtotal > MAX_MONEY:
         raise OrderInvalid("Order total is too large", field="lines")
     placed_at = placed_at or timezone.now()
     # The writes take no savepoint of their own (two round trips per order): every
@@ -322,6 +385,7 @@ def order_place(
             **{f"ship_{k}": v for k, v in address.items()},
             currency=currency,
             subtotal=subtotal,
+            discount_total=discounts,
             shipping_total=shipping_total,
             tax_total=tax_total,
             total=total,
@@ -332,6 +396,8 @@ def order_place(
             intake_hash=fingerprint,
         )
         saved = _save_new_order(order, parsed, actor=actor, prime=prime)
+        if saved:
+            _record_placement_payment(order, payment_method, payment_reference, actor)
     if not saved:
         # Placed before (a replay), or by a concurrent transaction that won the unique
         # index (its row is committed now: the index made us wait for it).
@@ -340,6 +406,67 @@ def order_place(
         )
         return _replay(existing, fingerprint), False
     return order, True
+
+
+def _share_order_discount(parsed: list[tuple], discount_total, currency: str) -> list[tuple]:
+    """The lines with the order-wide discount's part beyond their own discounts shared
+    over them, in proportion to what is left of each line (whole minor units, summing
+    exactly). Refuses an order discount below the lines' or above the order's value."""
+    if discount_total in (None, ""):
+        return parsed
+    wanted = _money(discount_total, "discount_total", currency)
+    lines_discount = sum((d for *_, d in parsed), Decimal("0"))
+    value = sum((u * q for _, q, u, _ in parsed), Decimal("0"))
+    if wanted < lines_discount:
+        raise OrderInvalid(
+            f"discount_total {wanted} is less than the lines' discounts ({lines_discount})",
+            field="discount_total",
+        )
+    if wanted > value:
+        raise OrderInvalid(
+            f"discount_total {wanted} is more than the lines' value "
+            f"({quantize_money(value, currency)})",
+            field="discount_total",
+        )
+    extra = wanted - lines_discount
+    if not extra:
+        return parsed
+    room = [u * q - d for _, q, u, d in parsed]
+    shares = split_money(extra, room, currency)
+    # A share rounded up past a nearly free line's value goes to the others.
+    spill = Decimal("0")
+    for i, share in enumerate(shares):
+        if share > room[i]:
+            spill += share - room[i]
+            shares[i] = room[i]
+    for i in range(len(shares)):
+        take = min(spill, room[i] - shares[i])
+        shares[i] += take
+        spill -= take
+    return [(p, q, u, d + share) for (p, q, u, d), share in zip(parsed, shares, strict=True)]
+
+
+def _record_placement_payment(order: Order, method: str, reference: str, actor) -> None:
+    """An order placed as paid (authorized) has its captured (authorised) payment of the
+    total recorded with it, so that refunds are bounded by it like any other capture."""
+    kind = {
+        Order.FinancialStatus.PAID: Payment.Kind.CAPTURED,
+        Order.FinancialStatus.AUTHORIZED: Payment.Kind.AUTHORIZED,
+    }.get(order.financial_status)
+    if kind is None or order.total <= 0:
+        return
+    payment = Payment.objects.create(
+        order=order,
+        kind=kind,
+        amount=order.total,
+        currency=order.currency,
+        method=(method or order.channel.code)[:64],
+        reference=(reference or order.external_id or "")[:128],
+        actor=actor_name(actor),
+    )
+    kept = primed(order, "payments")
+    if kept is not None:
+        kept.append(payment)
 
 
 def _save_new_order(order: Order, parsed, *, actor, prime: bool) -> bool:
@@ -360,8 +487,9 @@ def _save_new_order(order: Order, parsed, *, actor, prime: bool) -> bool:
                 name=product.name,
                 quantity=quantity,
                 unit_price=unit_price,
+                discount_total=discount,
             )
-            for product, quantity, unit_price in parsed
+            for product, quantity, unit_price, discount in parsed
         ]
     )
     if prime:
@@ -372,6 +500,7 @@ def _save_new_order(order: Order, parsed, *, actor, prime: bool) -> bool:
         prime_related(order, "lines", order_lines)
         prime_related(order, "events", [])
         prime_related(order, "shipments", [])
+        prime_related(order, "payments", [])
         order._oms_pending_events = []
         order._oms_pending_fields = set()
     order_add_event(
@@ -379,7 +508,8 @@ def _save_new_order(order: Order, parsed, *, actor, prime: bool) -> bool:
         kind=EventKind.PLACED,
         message=f"Placed on {order.channel.code}"
         + (f" as {order.external_id}" if order.external_id else "")
-        + f": {len(parsed)} line(s), {order.total} {order.currency}",
+        + f": {len(parsed)} line(s), {order.total} {order.currency}"
+        + (f" after {order.discount_total} discount" if order.discount_total else ""),
         actor=actor,
         public=True,
     )
@@ -583,11 +713,179 @@ def order_mark_delivered(*, order: Order, actor=None) -> Order:
     return order
 
 
+# --------------------------------------------------------------------------- payments
+
+FS = Order.FinancialStatus
+PaymentKind = Payment.Kind
+
+
+def payment_totals(order: Order) -> dict[str, Decimal]:
+    """The order's payments summed per kind (every kind present, 0 when none)."""
+    sums = dict(
+        Payment.objects.filter(order=order)
+        .order_by()
+        .values_list("kind")
+        .annotate(total=Sum("amount"))
+    )
+    return {kind: sums.get(kind) or Decimal("0") for kind in PaymentKind.values}
+
+
+def _open_authorization(totals: dict[str, Decimal]) -> Decimal:
+    """Authorised and neither captured nor voided yet."""
+    return max(
+        totals[PaymentKind.AUTHORIZED] - totals[PaymentKind.VOIDED] - totals[PaymentKind.CAPTURED],
+        Decimal("0"),
+    )
+
+
+def financial_status_for(order: Order, totals: dict[str, Decimal]) -> str:
+    """The payment state the payments make: refunds first, then what was captured
+    against the total, then what is still authorised."""
+    captured, refunded = totals[PaymentKind.CAPTURED], totals[PaymentKind.REFUNDED]
+    if captured > 0:
+        if refunded >= captured:
+            return FS.REFUNDED
+        if refunded > 0:
+            return FS.PARTIALLY_REFUNDED
+        return FS.PAID if captured >= order.total else FS.PARTIALLY_PAID
+    if _open_authorization(totals) > 0:
+        return FS.AUTHORIZED
+    if totals[PaymentKind.AUTHORIZED] > 0:
+        return FS.VOIDED
+    return FS.PENDING
+
+
+def refundable_amount(order: Order) -> Decimal:
+    """What may still be refunded: captured minus already refunded."""
+    totals = payment_totals(order)
+    return max(totals[PaymentKind.CAPTURED] - totals[PaymentKind.REFUNDED], Decimal("0"))
+
+
+def _payment_verb(kind: str) -> str:
+    return {
+        PaymentKind.AUTHORIZED: "Authorised",
+        PaymentKind.CAPTURED: "Captured",
+        PaymentKind.VOIDED: "Voided",
+        PaymentKind.REFUNDED: "Refunded",
+    }[kind]
+
+
+@transaction.atomic
+def payment_record(
+    *,
+    order: Order,
+    kind: str,
+    amount,
+    method: str = "",
+    reference: str = "",
+    actor=None,
+    message: str = "",
+    locked: bool = False,
+) -> Payment:
+    """Record a payment transaction on the order (authorised, captured, voided or
+    refunded money) with a ``payment`` event; ``financial_status`` follows the payments
+    (``financial_status_for``). Refused with a conflict (409): a capture above the
+    order's total, a void above the open authorisation, a refund above what was
+    captured minus already refunded. Locks the order (unless ``locked``)."""
+    if not locked:
+        order_lock(order)
+    if kind not in PaymentKind.values:
+        raise OrderInvalid(f"Unknown payment kind {kind!r}", field="kind")
+    amount = _money(amount, "amount", order.currency)
+    if amount <= 0:
+        raise OrderInvalid("amount must be greater than 0", field="amount")
+    totals = payment_totals(order)
+    cur = order.currency
+    if kind in (PaymentKind.AUTHORIZED, PaymentKind.CAPTURED) and order.status == Status.CANCELLED:
+        raise InvalidTransition(
+            entity="Order", number=order.number, current=order.status, move=f"record {kind}"
+        )
+    if kind == PaymentKind.CAPTURED:
+        room = order.total - totals[PaymentKind.CAPTURED]
+        if amount > room:
+            raise Conflict(
+                f"Capturing {amount} {cur} on {order.number} would exceed its total "
+                f"({order.total} {cur}; {totals[PaymentKind.CAPTURED]} captured already)",
+                field="amount",
+            )
+    elif kind == PaymentKind.VOIDED:
+        room = _open_authorization(totals)
+        if amount > room:
+            raise Conflict(
+                f"Voiding {amount} {cur} on {order.number}: only {room} {cur} is authorised "
+                "and not yet captured",
+                field="amount",
+            )
+    elif kind == PaymentKind.REFUNDED:
+        room = totals[PaymentKind.CAPTURED] - totals[PaymentKind.REFUNDED]
+        if room <= 0:
+            raise InvalidTransition(
+                entity="Order",
+                number=order.number,
+                current=order.financial_status,
+                move="refund",
+                detail="" if totals[PaymentKind.CAPTURED] else "nothing has been paid",
+            )
+        if amount > room:
+            raise Conflict(
+                f"Refund {amount} {cur} exceeds what is left to refund on {order.number} "
+                f"({quantize_money(room, cur)} {cur}): captured "
+                f"{quantize_money(totals[PaymentKind.CAPTURED], cur)}, refunded "
+                f"{quantize_money(totals[PaymentKind.REFUNDED], cur)}",
+                field="amount",
+            )
+    payment = Payment.objects.create(
+        order=order,
+        kind=kind,
+        amount=amount,
+        currency=cur,
+        method=(method or "")[:64],
+        reference=(reference or "")[:128],
+        actor=actor_name(actor),
+    )
+    totals[kind] += amount
+    previous = order.financial_status
+    order.financial_status = financial_status_for(order, totals)
+    fields = ["financial_status", "updated_at"]
+    if kind == PaymentKind.REFUNDED:
+        order.refunded_total = order.refunded_total + amount
+        fields.append("refunded_total")
+    order.save(update_fields=fields)
+    details = ", ".join(p for p in (method, reference) if p)
+    order_add_event(
+        order=order,
+        kind=EventKind.PAYMENT,
+        actor=actor,
+        message=message
+        or f"{_payment_verb(kind)} {amount} {cur}"
+        + (f" ({details})" if details else "")
+        + (
+            f"; payment {previous} -> {order.financial_status}"
+            if previous != order.financial_status
+            else ""
+        ),
+        data={
+            "payment": payment.pk,
+            "kind": kind,
+            "amount": str(amount),
+            "method": payment.method,
+            "reference": payment.reference,
+            "from": previous,
+            "to": order.financial_status,
+        },
+    )
+    return payment
+
+
 @transaction.atomic
 def order_set_financial_status(
     *, order: Order, status: str, actor=None, message: str = ""
 ) -> Order:
-    """Move the payment state along FINANCIAL_TRANSITIONS with a ``payment`` event."""
+    """Move the payment state along FINANCIAL_TRANSITIONS with a ``payment`` event, for
+    a source that reports a state rather than transactions (a channel, the 'mark paid'
+    action): the payment that state implies is recorded with it: ``paid`` captures what
+    is left of the total, ``authorized`` authorises it, ``voided`` voids the open
+    authorisation. Refunds go through ``order_record_refund``."""
     if status not in FINANCIAL_TRANSITIONS[order.financial_status]:
         raise InvalidTransition(
             entity="Order",
@@ -595,7 +893,26 @@ def order_set_financial_status(
             current=order.financial_status,
             move=f"set payment to {status}",
         )
+    totals = payment_totals(order)
+    implied = None
+    if status == FS.PAID:
+        implied = (PaymentKind.CAPTURED, order.total - totals[PaymentKind.CAPTURED])
+    elif status == FS.AUTHORIZED:
+        implied = (PaymentKind.AUTHORIZED, order.total - _open_authorization(totals))
+    elif status == FS.VOIDED:
+        implied = (PaymentKind.VOIDED, _open_authorization(totals))
     previous = order.financial_status
+    data = {"from": previous, "to": status}
+    if implied is not None and implied[1] > 0:
+        payment = Payment.objects.create(
+            order=order,
+            kind=implied[0],
+            amount=implied[1],
+            currency=order.currency,
+            method=order.channel.code if order.channel_id else "",
+            actor=actor_name(actor),
+        )
+        data.update(payment=payment.pk, kind=payment.kind, amount=str(payment.amount))
     order.financial_status = status
     order.save(update_fields=["financial_status", "updated_at"])
     order_add_event(
@@ -603,7 +920,7 @@ def order_set_financial_status(
         kind=EventKind.PAYMENT,
         actor=actor,
         message=message or f"Payment {previous} -> {status}",
-        data={"from": previous, "to": status},
+        data=data,
     )
     return order
 
@@ -615,7 +932,7 @@ def order_mark_paid(*, order: Order, actor=None) -> Order:
         raise InvalidTransition(
             entity="Order", number=order.number, current=order.status, move="mark paid"
         )
-    return order_set_financial_status(order=order, status=Order.FinancialStatus.PAID, actor=actor)
+    return order_set_financial_status(order=order, status=FS.PAID, actor=actor)
 
 
 @transaction.atomic
@@ -629,44 +946,25 @@ def order_add_note(*, order: Order, message: str, actor=None, public: bool = Fal
 
 
 @transaction.atomic
-def order_record_refund(*, order: Order, amount: Decimal, actor=None) -> Order:
-    """Add ``amount`` to the refunded total (never above what was paid) and move the
-    financial status. Called by ``returns.services.refund_create``; locks the order."""
+def order_record_refund(
+    *, order: Order, amount: Decimal, actor=None, method: str = "", reference: str = ""
+) -> Order:
+    """Refund ``amount`` (never above what was captured minus already refunded: a
+    conflict otherwise) as a ``refunded`` payment; the refunded total and the financial
+    status follow. Called by ``returns.services.refund_create``; locks the order."""
     order_lock(order)
-    paid_states = {
-        Order.FinancialStatus.PAID,
-        Order.FinancialStatus.PARTIALLY_REFUNDED,
-    }
-    if order.financial_status not in paid_states:
-        raise InvalidTransition(
-            entity="Order",
-            number=order.number,
-            current=order.financial_status,
-            move="refund",
-            detail="nothing has been paid",
-        )
-    amount = _money(amount, "amount")
+    amount = _money(amount, "amount", order.currency)
     if amount <= 0:
         raise OrderInvalid("amount must be greater than 0", field="amount")
-    refundable = order.total - order.refunded_total
-    if amount > refundable:
-        from oms.exceptions import Conflict
-
-        raise Conflict(
-            f"Refund {amount} {order.currency} exceeds what is left to refund on "
-            f"{order.number} ({refundable} {order.currency})",
-            field="amount",
-        )
-    order.refunded_total = order.refunded_total + amount
-    order.save(update_fields=["refunded_total", "updated_at"])
-    target = (
-        Order.FinancialStatus.REFUNDED
-        if order.refunded_total >= order.total
-        else Order.FinancialStatus.PARTIALLY_REFUNDED
-    )
-    return order_set_financial_status(
+    payment_record(
         order=order,
-        status=target,
+        kind=PaymentKind.REFUNDED,
+        amount=amount,
+        method=method,
+        reference=reference,
         actor=actor,
-        message=f"Refunded {amount} {order.currency} (total refunded {order.refunded_total})",
+        locked=True,
+        message=f"Refunded {amount} {order.currency} "
+        f"(total refunded {quantize_money(order.refunded_total + amount, order.currency)})",
     )
+    return order

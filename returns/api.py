@@ -11,7 +11,14 @@ from rest_framework.response import Response
 from fulfillment.api import PDF_RESPONSES, JsonErrorsNegotiation
 from fulfillment.document_views import pdf_response
 from inventory.models import Warehouse
-from oms.api import ModelSerializer, RolePermission, idempotent, validated_data
+from oms.api import (
+    MONEY_IN,
+    CurrencyAmountField,
+    ModelSerializer,
+    RolePermission,
+    idempotent,
+    validated_data,
+)
 from orders.models import Order
 from returns import services
 from returns.documents import render_return_slip_pdf
@@ -40,9 +47,23 @@ class ReturnLineSerializer(ModelSerializer):
 
 
 class RefundSerializer(ModelSerializer):
+    amount = CurrencyAmountField()
+    items_amount = CurrencyAmountField()
+    tax_amount = CurrencyAmountField()
+    shipping_amount = CurrencyAmountField()
+
     class Meta:
         model = Refund
-        fields = ["amount", "currency", "reference", "actor", "created_at"]
+        fields = [
+            "amount",
+            "items_amount",
+            "tax_amount",
+            "shipping_amount",
+            "currency",
+            "reference",
+            "actor",
+            "created_at",
+        ]
 
 
 class ReturnSerializer(ModelSerializer):
@@ -100,7 +121,19 @@ class RejectSerializer(serializers.Serializer):
 
 class RefundInSerializer(serializers.Serializer):
     amount = serializers.DecimalField(
-        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), required=False
+        **{**MONEY_IN, "min_value": Decimal("0.001")},
+        required=False,
+        help_text="The whole refund; default: the returned lines' paid amount plus the "
+        "tax_amount and shipping_amount given",
+    )
+    tax_amount = serializers.DecimalField(
+        **MONEY_IN, required=False, default=0, help_text="Tax given back (none unless given)"
+    )
+    shipping_amount = serializers.DecimalField(
+        **MONEY_IN,
+        required=False,
+        default=0,
+        help_text="Shipping given back (none unless given)",
     )
     reference = serializers.CharField(max_length=128, required=False, default="", allow_blank=True)
 
@@ -191,6 +224,8 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         services.return_refund(
             return_request=rma,
             amount=data.get("amount"),
+            tax_amount=data["tax_amount"],
+            shipping_amount=data["shipping_amount"],
             reference=data["reference"],
             actor=request.user,
         )

@@ -121,3 +121,35 @@ class ReturnReceiveForm(forms.Form):
                 }
             )
         return result
+
+
+class ReturnRefundForm(forms.Form):
+    """The refund of a received return: by default what was paid for the returned lines;
+    the tax and the shipping given back with it are chosen here (none by default), and
+    ``amount`` may replace the whole sum."""
+
+    tax_amount = forms.DecimalField(
+        min_value=0, max_digits=13, decimal_places=3, required=False, label="Tax to refund"
+    )
+    shipping_amount = forms.DecimalField(
+        min_value=0, max_digits=13, decimal_places=3, required=False, label="Shipping to refund"
+    )
+    amount = forms.DecimalField(
+        min_value=0,
+        max_digits=13,
+        decimal_places=3,
+        required=False,
+        label="Refund a different total",
+        help_text="Blank: the items plus the tax and shipping above",
+    )
+    reference = forms.CharField(max_length=128, required=False, label="Reference")
+
+    def service_kwargs(self) -> dict:
+        """The keyword arguments of ``returns.services.return_refund``."""
+        data = self.cleaned_data
+        return {
+            "tax_amount": data.get("tax_amount") or 0,
+            "shipping_amount": data.get("shipping_amount") or 0,
+            "amount": data.get("amount") or None,
+            "reference": data.get("reference") or "",
+        }

@@ -2,7 +2,7 @@ from django.db import models
 from django.db.models import Q
 
 from inventory.models import Warehouse
-from orders.models import Order, OrderLine
+from orders.models import MoneyField, Order, OrderLine
 
 
 class ReturnRequest(models.Model):
@@ -101,7 +101,12 @@ class Refund(models.Model):
     return_request = models.ForeignKey(
         ReturnRequest, on_delete=models.PROTECT, null=True, blank=True, related_name="refunds"
     )
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    amount = MoneyField()
+    # What the amount is made of: the returned goods (after their discounts), and the
+    # tax and shipping refunded with them, each chosen explicitly.
+    items_amount = MoneyField(default=0, db_default=0)
+    tax_amount = MoneyField(default=0, db_default=0)
+    shipping_amount = MoneyField(default=0, db_default=0)
     currency = models.CharField(max_length=3)
     reference = models.CharField(max_length=128, blank=True, default="")
     actor = models.CharField(max_length=150, default="system")

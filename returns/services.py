@@ -5,7 +5,7 @@ same order as every other order-level service.
 """
 
 from collections.abc import Sequence
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.db.models import Sum
@@ -15,7 +15,8 @@ from inventory.models import StockMovement, Warehouse
 from inventory.services import StockChange, stock_apply
 from oms import webhooks
 from oms.actors import actor_name
-from oms.exceptions import InvalidTransition
+from oms.exceptions import Conflict, InvalidTransition
+from oms.money import MoneyPlacesError, money_exact, quantize_money
 from oms.numbering import next_number
 from orders import services as order_services
 from orders.models import Order, OrderEvent, OrderLine
@@ -258,14 +259,45 @@ def _shipping_warehouses(order: Order) -> dict[int, Warehouse]:
 
 
 def return_value(rma: ReturnRequest) -> Decimal:
-    """Merchandise value of what was received back."""
-    return sum(
-        (
-            rl.order_line.unit_price * rl.quantity_received
-            for rl in rma.lines.select_related("order_line")
+    """What the customer paid for what was received back: the lines' prices after their
+    discounts (tax and shipping are not in it: they are refunded only when chosen)."""
+    currency = rma.order.currency
+    return quantize_money(
+        sum(
+            (
+                rl.order_line.paid_for(rl.quantity_received, currency=currency)
+                for rl in rma.lines.select_related("order_line")
+            ),
+            Decimal("0"),
         ),
-        Decimal("0"),
+        currency,
     )
+
+
+def refund_parts_left(order: Order) -> dict[str, Decimal]:
+    """What may still be refunded on the order: in all (captured minus refunded), and of
+    its tax and its shipping (their totals minus what refunds gave back of them)."""
+    given = Refund.objects.filter(order=order).aggregate(
+        tax=Sum("tax_amount"), shipping=Sum("shipping_amount")
+    )
+    return {
+        "total": order_services.refundable_amount(order),
+        "tax": max(order.tax_total - (given["tax"] or 0), Decimal("0")),
+        "shipping": max(order.shipping_total - (given["shipping"] or 0), Decimal("0")),
+    }
+
+
+def return_refund_proposal(rma: ReturnRequest) -> dict[str, Decimal]:
+    """What the refund form shows: the returned lines' paid amount (the default), the
+    tax and shipping that could be given back with it (not included unless chosen), and
+    what is left to refund on the order."""
+    left = refund_parts_left(rma.order)
+    return {
+        "items": return_value(rma),
+        "tax_available": left["tax"],
+        "shipping_available": left["shipping"],
+        "refundable": left["total"],
+    }
 
 
 @transaction.atomic
@@ -276,9 +308,14 @@ def refund_create(
     return_request: ReturnRequest | None = None,
     reference: str = "",
     actor=None,
+    tax_amount: Decimal = Decimal("0"),
+    shipping_amount: Decimal = Decimal("0"),
 ) -> Refund:
-    """Refund money on an order (never more than paid minus refunded); the financial
-    status follows. With a received ``return_request`` the return becomes ``refunded``."""
+    """Refund money on an order (never more than captured minus refunded: a conflict
+    otherwise); the financial status follows. ``tax_amount`` and ``shipping_amount``
+    say how much of ``amount`` gives back tax and shipping (never more of either than
+    the order had, less what refunds gave back of it). With a received
+    ``return_request`` the return becomes ``refunded``."""
     if return_request is not None:
         rma = _lock(return_request)
         if rma.order_id != order.pk:
@@ -289,11 +326,30 @@ def refund_create(
             raise InvalidTransition(
                 entity="Return", number=rma.number, current=rma.status, move="refund"
             )
-    order_services.order_record_refund(order=order, amount=amount, actor=actor)
+    order_services.order_lock(order)
+    tax_amount = _part(tax_amount, "tax_amount", order.currency)
+    shipping_amount = _part(shipping_amount, "shipping_amount", order.currency)
+    left = refund_parts_left(order)
+    for name, part in (("tax", tax_amount), ("shipping", shipping_amount)):
+        if part > left[name]:
+            raise Conflict(
+                f"{name}_amount {part} {order.currency} is more than the order's {name} left "
+                f"to refund ({left[name]} {order.currency})",
+                field=f"{name}_amount",
+            )
+    order_services.order_record_refund(order=order, amount=amount, actor=actor, reference=reference)
+    amount = quantize_money(Decimal(str(amount)), order.currency)
+    if tax_amount + shipping_amount > amount:
+        raise ReturnInvalid(
+            "tax_amount and shipping_amount together are more than the refund", field="amount"
+        )
     refund = Refund.objects.create(
         order=order,
         return_request=return_request,
-        amount=Decimal(amount),
+        amount=amount,
+        items_amount=amount - tax_amount - shipping_amount,
+        tax_amount=tax_amount,
+        shipping_amount=shipping_amount,
         currency=order.currency,
         reference=reference[:128],
         actor=actor_name(actor),
@@ -315,18 +371,44 @@ def refund_create(
     return refund
 
 
+def _part(value, field: str, currency: str) -> Decimal:
+    if value in (None, ""):
+        return Decimal("0")
+    try:
+        amount = money_exact(Decimal(str(value)), currency)
+    except (InvalidOperation, MoneyPlacesError) as exc:
+        raise ReturnInvalid(f"{field}: {exc or 'not an amount'}", field=field) from None
+    if amount < 0:
+        raise ReturnInvalid(f"{field} must not be negative", field=field)
+    return amount
+
+
 @transaction.atomic
 def return_refund(
-    *, return_request: ReturnRequest, amount: Decimal | None = None, reference: str = "", actor=None
+    *,
+    return_request: ReturnRequest,
+    amount: Decimal | None = None,
+    tax_amount: Decimal | None = None,
+    shipping_amount: Decimal | None = None,
+    reference: str = "",
+    actor=None,
 ) -> Refund:
-    """Refund a received return: by default the value of what came back."""
-    amount = return_value(return_request) if amount is None else amount
+    """Refund a received return: by default what the customer paid for what came back
+    (the lines after their discounts), plus the ``tax_amount`` and ``shipping_amount``
+    chosen (none unless given). An explicit ``amount`` replaces the whole sum."""
+    currency = return_request.order.currency
+    tax = _part(tax_amount, "tax_amount", currency)
+    shipping = _part(shipping_amount, "shipping_amount", currency)
+    if amount is None:
+        amount = return_value(return_request) + tax + shipping
     return refund_create(
         order=return_request.order,
         amount=amount,
         return_request=return_request,
         reference=reference,
         actor=actor,
+        tax_amount=tax,
+        shipping_amount=shipping,
     )
 
 

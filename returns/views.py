@@ -9,11 +9,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from fulfillment.models import Shipment, ShipmentLine
 from inventory.models import Warehouse
 from oms.exceptions import DomainError
-from oms.views import floor_required
+from oms.views import floor_required, manager_required
 from orders.models import Order
-from returns.forms import ReturnReceiveForm
+from returns.forms import ReturnReceiveForm, ReturnRefundForm
 from returns.models import ReturnRequest
-from returns.services import return_receive
+from returns.services import return_receive, return_refund, return_refund_proposal
 
 
 @floor_required
@@ -100,4 +100,49 @@ def receive(request, number):
         request,
         "returns/receive_detail.html",
         {"rma": rma, "form": form, "receivable": receivable},
+    )
+
+
+@manager_required
+def refund(request, number):
+    """Refund a received return (managers): the returned lines at what was paid for them
+    (after discounts) by default; tax and shipping are shown and refunded only when
+    chosen. What the service refuses (above what was captured, more tax or shipping than
+    the order had) is shown on the form."""
+    rma = get_object_or_404(ReturnRequest.objects.select_related("order"), number=number)
+    order = rma.order
+    lines = [
+        {
+            "line": rl,
+            "paid": rl.order_line.paid_for(rl.quantity_received, currency=order.currency),
+        }
+        for rl in rma.lines.select_related("order_line")
+    ]
+    refundable = rma.status == ReturnRequest.Status.RECEIVED
+    form = ReturnRefundForm(request.POST or None)
+    if request.method == "POST" and refundable and form.is_valid():
+        try:
+            made = return_refund(return_request=rma, actor=request.user, **form.service_kwargs())
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(
+                request, f"Refunded {made.amount} {made.currency} for return {rma.number}."
+            )
+            return redirect("orders:detail", order.number)
+    elif request.method == "POST" and not refundable:
+        form.add_error(
+            None, f"Return {rma.number} is {rma.get_status_display().lower()}; cannot refund"
+        )
+    return render(
+        request,
+        "returns/refund_form.html",
+        {
+            "rma": rma,
+            "order": order,
+            "lines": lines,
+            "proposal": return_refund_proposal(rma),
+            "form": form,
+            "refundable": refundable,
+        },
     )

@@ -81,7 +81,9 @@ def routing_context(order: Order, weights: dict[int, int], *, with_rates: bool) 
             )
             for r in rows
         ]
-    return RoutingContext(destination=destination, weights=weights, rates=rates)
+    return RoutingContext(
+        destination=destination, weights=weights, rates=rates, currency=order.currency
+    )
 
 
 def _plan(

@@ -33,7 +33,7 @@ def order_place_and_confirm(
             order_accept(order=order, actor=actor, locked=True)
         order_services.order_flush_events(order)  # placed, confirmed, allocated: one INSERT
     if not keep_primed:
-        forget_primed(order, "lines", "events", "shipments")
+        forget_primed(order, "lines", "events", "shipments", "payments")
     return order, created
 
 

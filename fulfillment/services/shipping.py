@@ -41,6 +41,7 @@ from fulfillment.services.shipments import (
     shipment_ship,
 )
 from oms.exceptions import DomainError, InvalidTransition
+from oms.money import convert, quantize_money
 from orders import services as order_services
 from orders.models import OrderEvent
 
@@ -171,8 +172,34 @@ def _quotes(shipment: Shipment) -> tuple[list[Rate], dict[str, str], date]:
             replace(r, estimated_delivery=add_business_days(ship_date, r.transit_days))
             for r in rates
         )
-    quotes.sort(key=lambda r: (r.price, r.transit_days, r.code))
+    currency = shipment.order.currency
+
+    def cheapest_first(rate: Rate):
+        price = _compare_price(rate, currency)  # those not comparable last
+        return (price is None, rate.price if price is None else price, rate.transit_days, rate.code)
+
+    quotes.sort(key=cheapest_first)
     return quotes, errors, ship_date
+
+
+def _compare_price(rate: Rate, currency: str):
+    """The quote's price in the order's currency (``OMS_EXCHANGE_RATES`` converts), or
+    None when it cannot be said: such a quote is never compared with the others."""
+    return convert(rate.price, rate.currency, currency)
+
+
+def _comparable(quotes: Sequence[Rate], currency: str) -> tuple[list[Rate], str]:
+    """The quotes whose prices can be compared in ``currency``, and a note naming the
+    ones left out (no exchange rate to the order's currency)."""
+    kept = [q for q in quotes if _compare_price(q, currency) is not None]
+    left_out = sorted({q.currency for q in quotes} - {q.currency for q in kept})
+    note = (
+        f"quotes in {', '.join(left_out)} left out: no exchange rate to {currency} in "
+        "OMS_EXCHANGE_RATES (prices in different currencies are not compared)"
+        if left_out
+        else ""
+    )
+    return kept, note
 
 
 def promised_delivery(shipment: Shipment, quotes: Sequence[Rate]) -> tuple[date | None, str]:
@@ -189,9 +216,11 @@ def promised_delivery(shipment: Shipment, quotes: Sequence[Rate]) -> tuple[date 
             add_business_days(hand_over, fixed),
             f"ship by {hand_over} + {fixed} business day(s) promised by {channel.code}",
         )
+    quotes, _ = _comparable(quotes, order.currency)
     if not quotes:
         return None, ""
-    standard = min(quotes, key=lambda r: (r.price, r.transit_days, r.code))
+    cur = order.currency
+    standard = min(quotes, key=lambda r: (_compare_price(r, cur), r.transit_days, r.code))
     return (
         add_business_days(hand_over, standard.transit_days),
         f"ship by {hand_over} + {standard.transit_days} business day(s), the standard "
@@ -211,17 +240,36 @@ def _shop(shipment: Shipment, service_code: str | None) -> Shopping:
             field="service",
         )
     promised, basis = promised_delivery(shipment, quotes)
+    currency = shipment.order.currency
     if service_code:
         rate = _pick(shipment, quotes, service_code.strip())
         reason = f"{rate.code} chosen by staff"
     else:
-        meeting = [q for q in quotes if q.estimated_delivery <= promised]
+        comparable, note = _comparable(quotes, currency)
+        if not comparable:
+            raise NoRate(
+                f"No rate for {shipment.number} can be compared in {currency}: {note}; "
+                "choose the service",
+                field="service",
+            )
+
+        def price(r):
+            return _compare_price(r, currency)
+
+        meeting = [q for q in comparable if promised and q.estimated_delivery <= promised]
         if meeting:
-            rate = min(meeting, key=lambda r: (r.price, r.transit_days, r.code))
+            rate = min(meeting, key=lambda r: (price(r), r.transit_days, r.code))
             reason = f"{rate.code} is the cheapest that arrives by {promised}"
         else:
-            rate = min(quotes, key=lambda r: (r.transit_days, r.price, r.code))
+            rate = min(comparable, key=lambda r: (r.transit_days, price(r), r.code))
             reason = f"no service arrives by {promised}; {rate.code} is the fastest"
+        if rate.currency != currency:
+            reason += (
+                f" ({rate.price} {rate.currency} is "
+                f"{quantize_money(price(rate), currency)} {currency} by OMS_EXCHANGE_RATES)"
+            )
+        if note:
+            reason += f"; {note}"
     return Shopping(
         rate=rate,
         quotes=quotes,

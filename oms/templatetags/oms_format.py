@@ -1,15 +1,27 @@
 """Money as people read it in the active language: ``{{ order.total|money:order.currency }}``
 gives ``R$ 302,70`` in pt-BR and ``R$ 302.70`` in English (the currency's symbol, the
-locale's decimal and thousands separators, always two decimals)."""
+locale's decimal and thousands separators, the currency's own decimals: ``KD 1.235`` has
+three, ``¥ 1,500`` none; see ``oms.money.currency_exponent``)."""
 
 from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.utils.formats import number_format
 
+from oms.money import currency_exponent
+
 register = template.Library()
 
-SYMBOLS = {"BRL": "R$", "USD": "US$", "EUR": "€", "GBP": "£", "ARS": "AR$", "MXN": "MX$"}
+SYMBOLS = {
+    "BRL": "R$",
+    "USD": "US$",
+    "EUR": "€",
+    "GBP": "£",
+    "ARS": "AR$",
+    "MXN": "MX$",
+    "JPY": "¥",
+    "KWD": "KD",
+}
 
 
 def format_money(value, currency: str = "") -> str:
@@ -19,7 +31,8 @@ def format_money(value, currency: str = "") -> str:
         amount = Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
         return str(value)
-    number = number_format(amount, 2, use_l10n=True, force_grouping=True)
+    decimals = currency_exponent(currency) if currency else 2
+    number = number_format(amount, decimals, use_l10n=True, force_grouping=True)
     symbol = SYMBOLS.get((currency or "").upper(), (currency or "").upper())
     return f"{symbol}\u00a0{number}" if symbol else number
 

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.dateparse import parse_datetime
 
+from oms.money import quantize_money
 from orders.models import Order
 from orders.services import COUNTRY_RE, CURRENCY_RE
 
@@ -39,6 +40,7 @@ class MappedLine:
     quantity: int
     unit_price: Decimal | None
     title: str = ""
+    discount_total: Decimal = Decimal("0")  # on the whole line
 
 
 @dataclass
@@ -56,6 +58,8 @@ class MappedOrder:
     shipping_total: Decimal
     tax_total: Decimal
     financial_status: str
+    # The order's whole discount when it is more than the lines' own (shared over them).
+    discount_total: Decimal | None = None
     refunded_amount: Decimal | None = None
     cancelled: bool = False
     cancel_reason: str = ""
@@ -97,8 +101,9 @@ def text(value, limit: int = 255) -> str:
     return str(value).replace("\x00", "").strip()[:limit]
 
 
-def money(value, what: str, problems: list[str]) -> Decimal:
-    """A platform amount ("19.90", 19.9, null) as Decimal; junk becomes 0 and a problem."""
+def money(value, what: str, problems: list[str], currency: str | None = None) -> Decimal:
+    """A platform amount ("19.90", 19.9, null) as Decimal in the currency's minor units
+    (the platform's amounts are what was charged); junk becomes 0 and a problem."""
     if value in (None, ""):
         return Decimal("0")
     try:
@@ -109,15 +114,21 @@ def money(value, what: str, problems: list[str]) -> Decimal:
     if not amount.is_finite() or amount < 0:
         problems.append(f"{what} {value!r} is not an amount")
         return Decimal("0")
-    return amount.quantize(Decimal("0.01"))
+    return quantize_money(amount, currency)
 
 
-def optional_money(value) -> Decimal | None:
+def optional_money(value, currency: str | None = None) -> Decimal | None:
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError, TypeError):
         return None
-    return amount.quantize(Decimal("0.01")) if amount.is_finite() else None
+    return quantize_money(amount, currency) if amount.is_finite() else None
+
+
+def currency_or_none(value) -> str | None:
+    """The currency code if it is one (for quantizing before ``clean_currency`` runs)."""
+    code = text(value, 8).upper()
+    return code if CURRENCY_RE.match(code) else None
 
 
 def quantity(value) -> int | None:

@@ -106,6 +106,7 @@ class ResolvedLine:
     quantity: int
     unit_price: Decimal
     placeholder: bool
+    discount_total: Decimal = Decimal("0")
 
 
 class EditRefused(DomainError):
@@ -287,6 +288,7 @@ def _resolve_lines(mapped: MappedOrder) -> tuple[list[ResolvedLine], list[str]]:
                 quantity=line.quantity,
                 unit_price=line.unit_price if line.unit_price is not None else product.price,
                 placeholder=reason is not None,
+                discount_total=line.discount_total,
             )
         )
     return resolved, problems
@@ -330,11 +332,17 @@ def _place(
         "shipping_address": mapped.address,
         "currency": mapped.currency,
         "lines": [
-            {"product": line.product, "quantity": line.quantity, "unit_price": line.unit_price}
+            {
+                "product": line.product,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "discount_total": line.discount_total,
+            }
             for line in lines
         ],
         "shipping_total": mapped.shipping_total,
         "tax_total": mapped.tax_total,
+        "discount_total": mapped.discount_total,
         "placed_at": mapped.placed_at,
         "financial_status": mapped.placement_financial_status,
         "notes": mapped.note,
@@ -438,7 +446,7 @@ def _update(
         Order.FulfillmentStatus.UNFULFILLED
     ):
         wanted = _address_changes(order, mapped.address) or _line_plan(
-            _lines_of(order, lock=False), lines
+            _lines_of(order, lock=False), lines, order.currency
         )
         if wanted:
             _note(
@@ -506,7 +514,7 @@ def _note_total_mismatch(order: Order, mapped: MappedOrder, actor) -> None:
         _note(
             order,
             f"{_platform(mapped)} total {mapped.platform_total} {order.currency} differs from "
-            f"ours, {order.total} (discounts are not itemised here)",
+            f"ours, {order.total}",
             actor,
         )
 
@@ -576,7 +584,9 @@ def _line_key(line: OrderLine) -> str:
     return line.sku or f"title:{line.name}"
 
 
-def _line_plan(current: list[OrderLine], wanted_lines: list[ResolvedLine]) -> list[tuple]:
+def _line_plan(
+    current: list[OrderLine], wanted_lines: list[ResolvedLine], currency: str | None = None
+) -> list[tuple]:
     """The operations that make the open quantities ``wanted_lines``: ("cancel", line,
     n), ("add", line, n), ("price", line, price), ("remap", line, product), ("new",
     resolved line)."""
@@ -584,7 +594,9 @@ def _line_plan(current: list[OrderLine], wanted_lines: list[ResolvedLine]) -> li
     for line in wanted_lines:
         if line.key in wanted:
             wanted[line.key] = replace(
-                wanted[line.key], quantity=wanted[line.key].quantity + line.quantity
+                wanted[line.key],
+                quantity=wanted[line.key].quantity + line.quantity,
+                discount_total=wanted[line.key].discount_total + line.discount_total,
             )
         else:
             wanted[line.key] = line
@@ -627,7 +639,25 @@ def _line_plan(current: list[OrderLine], wanted_lines: list[ResolvedLine]) -> li
                 for line in live
                 if line.unit_price != want.unit_price
             ]
+            # the platform's discount on the line, when one line carries all of it
+            if (
+                len(live) == 1
+                and live[0].quantity - live[0].quantity_cancelled == want.quantity
+                and live[0].discount_total != _discount_for(live[0], want, currency)
+            ):
+                plan.append(("discount", live[0], _discount_for(live[0], want, currency)))
     return plan
+
+
+def _discount_for(line: OrderLine, want: ResolvedLine, currency: str | None) -> Decimal:
+    """The platform's discount for the line's open units, as the whole line's discount
+    (cancelled units keep their share), never above the line's value."""
+    open_units = line.quantity - line.quantity_cancelled
+    if not open_units:
+        return line.discount_total
+    per_unit = want.discount_total / want.quantity if want.quantity else Decimal("0")
+    discount = quantize_money(per_unit * line.quantity, currency)
+    return min(discount, want.unit_price * line.quantity)
 
 
 def _apply_lines(order: Order, mapped: MappedOrder, lines: list[ResolvedLine], actor) -> list[str]:
@@ -638,8 +668,8 @@ def _apply_lines(order: Order, mapped: MappedOrder, lines: list[ResolvedLine], a
     changes = []
     if not mapped.lines:
         return changes  # a payload without lines does not empty an order
-    plan = _line_plan(_lines_of(order, lock=True), lines)
-    quantities_change = any(op[0] != "price" for op in plan)
+    plan = _line_plan(_lines_of(order, lock=True), lines, order.currency)
+    quantities_change = any(op[0] not in ("price", "discount") for op in plan)
     if quantities_change:
         new_products = {op[1].product.pk for op in plan if op[0] == "new"}
         _release_open_shipments(order, new_products, mapped, actor)
@@ -659,6 +689,7 @@ def _apply_lines(order: Order, mapped: MappedOrder, lines: list[ResolvedLine], a
                         name=((want.title or want.sku) if want.placeholder else product.name)[:255],
                         quantity=want.quantity,
                         unit_price=want.unit_price,
+                        discount_total=min(want.discount_total, want.unit_price * want.quantity),
                     )
                 )
                 changes.append(f"added {want.sku or want.title} x{want.quantity}")
@@ -677,9 +708,22 @@ def _apply_lines(order: Order, mapped: MappedOrder, lines: list[ResolvedLine], a
             elif kind == "price":
                 changes.append(f"{line.sku or line.name} price {line.unit_price} -> {op[2]}")
                 line.unit_price = op[2]
+            elif kind == "discount":
+                changes.append(f"{line.sku or line.name} discount {line.discount_total} -> {op[2]}")
+                line.discount_total = op[2]
+        for line in fresh.values():  # a lower price leaves no room for a larger discount
+            line.discount_total = min(line.discount_total, line.unit_price * line.quantity)
         OrderLine.objects.bulk_update(
             list(fresh.values()),
-            ["product", "sku", "name", "quantity", "quantity_cancelled", "unit_price"],
+            [
+                "product",
+                "sku",
+                "name",
+                "quantity",
+                "quantity_cancelled",
+                "unit_price",
+                "discount_total",
+            ],
         )
         OrderLine.objects.bulk_create(new_rows)
     changes += _apply_totals(order, mapped)
@@ -723,25 +767,37 @@ def _apply_totals(order: Order, mapped: MappedOrder) -> list[str]:
         changes.append(f"shipping {order.shipping_total} -> {mapped.shipping_total}")
     if order.tax_total != mapped.tax_total:
         changes.append(f"tax {order.tax_total} -> {mapped.tax_total}")
-    subtotal = quantize_money(
-        sum(
-            (
-                line.unit_price * (line.quantity - line.quantity_cancelled)
-                for line in OrderLine.objects.filter(order=order)
-            ),
-            Decimal("0"),
-        )
-    )
-    total = quantize_money(subtotal + mapped.shipping_total + mapped.tax_total)
-    if (subtotal, total) == (order.subtotal, order.total) and not changes:
+    cur = order.currency
+    subtotal, discount = Decimal("0"), Decimal("0")
+    for line in OrderLine.objects.filter(order=order):
+        open_units = line.quantity - line.quantity_cancelled
+        subtotal += line.unit_price * open_units
+        # cancelled units take their share of the line's discount with them
+        discount += line.discount_total * open_units / line.quantity
+    subtotal, discount = quantize_money(subtotal, cur), quantize_money(max(discount, 0), cur)
+    total = quantize_money(subtotal - discount + mapped.shipping_total + mapped.tax_total, cur)
+    if (subtotal, discount, total) == (
+        order.subtotal,
+        order.discount_total,
+        order.total,
+    ) and not changes:
         return []
     if total < order.refunded_total:
         raise OrderInvalid(
             f"The edited total {total} would be below what was refunded ({order.refunded_total})"
         )
-    order.subtotal, order.total = subtotal, total
+    order.subtotal, order.discount_total, order.total = subtotal, discount, total
     order.shipping_total, order.tax_total = mapped.shipping_total, mapped.tax_total
-    order.save(update_fields=["subtotal", "total", "shipping_total", "tax_total", "updated_at"])
+    order.save(
+        update_fields=[
+            "subtotal",
+            "discount_total",
+            "total",
+            "shipping_total",
+            "tax_total",
+            "updated_at",
+        ]
+    )
     return changes
 
 
@@ -768,10 +824,11 @@ def _apply_financial(order: Order, mapped: MappedOrder, actor) -> list[str]:
             )
             done.append("payment paid")
         refunded = mapped.refunded_amount
+        captured = order_services.payment_totals(order)[order_services.PaymentKind.CAPTURED]
         if refunded is None and target == FS.REFUNDED:
-            refunded = order.total
+            refunded = captured
         amount = min(
-            (refunded or Decimal("0")) - order.refunded_total, order.total - order.refunded_total
+            (refunded or Decimal("0")) - order.refunded_total, captured - order.refunded_total
         )
         if amount > 0 and order.financial_status in (FS.PAID, FS.PARTIALLY_REFUNDED):
             order_services.order_record_refund(order=order, amount=amount, actor=actor)

@@ -8,13 +8,24 @@ every retry of one delivery: we deduplicate by it), ``X-Shopify-Shop-Domain``,
 
 The payload is the order resource: ``id``, ``name`` ("#1001"), ``email``, ``currency``,
 ``financial_status``, ``total_price``, ``subtotal_price``, ``total_tax``,
-``line_items[{sku, quantity, current_quantity, price, title}]``, ``shipping_address``,
-``customer``, ``shipping_lines[{price}]``, ``cancelled_at``, ``cancel_reason``,
-``refunds[{transactions[{kind, status, amount}]}]``, ``created_at``, ``updated_at``.
+``total_discounts``, ``discount_codes[{code, amount, type}]``,
+``line_items[{sku, quantity, current_quantity, price, title, total_discount,
+discount_allocations[{amount, discount_application_index}]}]`` (``price`` is the unit
+price before discounts; the allocations are each discount's share of the line),
+``shipping_address``, ``customer``, ``shipping_lines[{price, discounted_price}]``,
+``cancelled_at``, ``cancel_reason``, ``refunds[{transactions[{kind, status, amount}]}]``,
+``created_at``, ``updated_at``.
+
+Discounts: each line keeps its ``discount_allocations`` (or its ``total_discount`` in
+payloads without them), scaled to ``current_quantity`` after an edit; when
+``total_discounts`` is more than the lines' allocations (a payload that does not
+itemise them), the rest is shared over the lines. Shipping counts at its
+``discounted_price``. The order's total is then what the customer was charged.
 """
 
 from decimal import Decimal
 
+from oms.money import quantize_money
 from orders.intake import common
 from orders.intake.common import FS, MappedLine, MappedOrder, MappingError
 
@@ -82,6 +93,7 @@ def map_order(payload) -> MappedOrder:
         notes,
     )
 
+    cur = common.currency_or_none(payload.get("currency") or payload.get("presentment_currency"))
     lines = []
     items = payload.get("line_items")
     for item in items if isinstance(items, list) else []:
@@ -94,24 +106,36 @@ def map_order(payload) -> MappedOrder:
             continue
         if qty == 0:
             continue  # removed by an order edit
+        unit_price = common.money(item.get("price"), "line price", problems, cur)
         lines.append(
             MappedLine(
                 sku=common.text(item.get("sku"), 64),
                 quantity=qty,
-                unit_price=common.money(item.get("price"), "line price", problems),
+                unit_price=unit_price,
                 title=common.text(item.get("title") or item.get("name")),
+                discount_total=_line_discount(item, qty, unit_price, problems, cur),
             )
         )
 
     shipping_lines = payload.get("shipping_lines")
     shipping_total = sum(
         (
-            common.money(s.get("price"), "shipping price", problems)
+            common.money(s.get("discounted_price", s.get("price")), "shipping price", problems, cur)
             for s in (shipping_lines if isinstance(shipping_lines, list) else [])
             if isinstance(s, dict)
         ),
         Decimal("0"),
     )
+    lines_discount = sum((line.discount_total for line in lines), Decimal("0"))
+    order_discount = common.optional_money(payload.get("total_discounts"), cur)
+    codes = payload.get("discount_codes")
+    codes = [
+        common.text(c.get("code"), 64)
+        for c in (codes if isinstance(codes, list) else [])
+        if isinstance(c, dict) and common.text(c.get("code"))
+    ]
+    if codes:
+        notes.append("discount codes: " + ", ".join(codes))
     tax = payload.get("current_total_tax", payload.get("total_tax"))
     status = common.text(payload.get("financial_status"), 32).lower()
     if status and status not in FINANCIAL:
@@ -130,7 +154,8 @@ def map_order(payload) -> MappedOrder:
         address=address,
         lines=lines,
         shipping_total=shipping_total,
-        tax_total=common.money(tax, "total_tax", problems),
+        tax_total=common.money(tax, "total_tax", problems, cur),
+        discount_total=_order_discount(order_discount, lines_discount, lines),
         financial_status=FINANCIAL.get(status, FS.PENDING),
         refunded_amount=_refunded(payload),
         cancelled=bool(cancelled_at),
@@ -138,7 +163,7 @@ def map_order(payload) -> MappedOrder:
         placed_at=common.timestamp(payload.get("created_at") or payload.get("processed_at")),
         updated_at=common.timestamp(payload.get("updated_at")),
         platform_total=common.optional_money(
-            payload.get("current_total_price", payload.get("total_price"))
+            payload.get("current_total_price", payload.get("total_price")), cur
         ),
         note=common.text(payload.get("note"), 2000),
         problems=problems,
@@ -147,8 +172,43 @@ def map_order(payload) -> MappedOrder:
     )
 
 
+def _line_discount(item: dict, qty: int, unit_price, problems: list[str], cur) -> Decimal:
+    """The discount on the line: its allocations (``total_discount`` without them),
+    scaled to what is left after an order edit, never above the line's value."""
+    allocations = item.get("discount_allocations")
+    if isinstance(allocations, list) and allocations:
+        discount = sum(
+            (
+                common.money(a.get("amount"), "discount allocation", problems, cur)
+                for a in allocations
+                if isinstance(a, dict)
+            ),
+            Decimal("0"),
+        )
+    else:
+        discount = common.money(item.get("total_discount"), "line discount", problems, cur)
+    ordered = common.quantity(item.get("quantity"))
+    if discount and ordered and ordered > qty:
+        discount = quantize_money(discount * qty / ordered, cur)
+    value = (unit_price or Decimal("0")) * qty
+    if discount > value:
+        problems.append(f"line {common.text(item.get('title'))!r}: discount above its value")
+        discount = value
+    return discount
+
+
+def _order_discount(order_discount, lines_discount: Decimal, lines) -> Decimal | None:
+    """``total_discounts`` when it is more than the lines' allocations (and no more than
+    the lines are worth): the rest is an order discount to share over them."""
+    if order_discount is None or order_discount <= lines_discount:
+        return None
+    value = sum(((line.unit_price or Decimal("0")) * line.quantity for line in lines), Decimal("0"))
+    return min(order_discount, value)
+
+
 def _refunded(payload: dict) -> Decimal | None:
     """Money refunded on Shopify: the successful ``refund`` transactions of ``refunds``."""
+    cur = common.currency_or_none(payload.get("currency"))
     refunds = payload.get("refunds")
     if not isinstance(refunds, list) or not refunds:
         return None
@@ -161,5 +221,5 @@ def _refunded(payload: dict) -> Decimal | None:
                 and tx.get("kind") == "refund"
                 and tx.get("status") in (None, "success")
             ):
-                total += common.optional_money(tx.get("amount")) or Decimal("0")
+                total += common.optional_money(tx.get("amount"), cur) or Decimal("0")
     return total or None

@@ -11,13 +11,22 @@ The payload: ``id``, ``number``, ``status`` (pending, processing, on-hold, compl
 cancelled, refunded, failed, trash), ``currency``, ``total``, ``total_tax``,
 ``shipping_total``, ``billing{email, first_name, last_name, phone}``,
 ``shipping{first_name, last_name, address_1, address_2, city, state, postcode, country}``,
-``line_items[{sku, quantity, price, name}]``, ``refunds[{total}]`` (negative amounts),
-``date_created_gmt``, ``date_modified_gmt``, ``customer_note``.
+``discount_total``, ``coupon_lines[{code, discount}]``,
+``line_items[{sku, quantity, price, name, subtotal, total}]`` (``subtotal``: the line
+before discounts, ``total``: after them; ``price`` is the unit price after them),
+``refunds[{total}]`` (negative amounts), ``date_created_gmt``, ``date_modified_gmt``,
+``customer_note``.
+
+Discounts: a line's unit price is its ``subtotal`` over its quantity and its discount
+``subtotal - total``; an order ``discount_total`` above the lines' is shared over them.
+Coupon codes go on the timeline. The order's total is then what the customer was
+charged.
 """
 
 import re
 from decimal import Decimal
 
+from oms.money import quantize_money
 from orders.intake import common
 from orders.intake.common import FS, MappedLine, MappedOrder, MappingError
 
@@ -90,6 +99,7 @@ def map_order(payload) -> MappedOrder:
         notes,
     )
 
+    cur = common.currency_or_none(payload.get("currency"))
     lines = []
     items = payload.get("line_items")
     for item in items if isinstance(items, list) else []:
@@ -101,14 +111,28 @@ def map_order(payload) -> MappedOrder:
             continue
         if qty == 0:
             continue
+        unit_price, discount = _line_money(item, qty, problems, cur)
         lines.append(
             MappedLine(
                 sku=common.text(item.get("sku"), 64),
                 quantity=qty,
-                unit_price=common.money(item.get("price"), "line price", problems),
+                unit_price=unit_price,
                 title=common.text(item.get("name")),
+                discount_total=discount,
             )
         )
+    lines_discount = sum((line.discount_total for line in lines), Decimal("0"))
+    order_discount = common.optional_money(payload.get("discount_total"), cur)
+    value = sum(((line.unit_price or Decimal("0")) * line.quantity for line in lines), Decimal("0"))
+    coupons = payload.get("coupon_lines")
+    coupons = [
+        common.text(c.get("code"), 64)
+        + (f" (-{common.text(c.get('discount'), 32)})" if common.text(c.get("discount")) else "")
+        for c in (coupons if isinstance(coupons, list) else [])
+        if isinstance(c, dict) and common.text(c.get("code"))
+    ]
+    if coupons:
+        notes.append("coupons: " + ", ".join(coupons))
 
     status = common.text(payload.get("status"), 32).lower()
     if status and status not in FINANCIAL and status not in CANCELLED:
@@ -123,8 +147,11 @@ def map_order(payload) -> MappedOrder:
         customer=customer,
         address=address,
         lines=lines,
-        shipping_total=common.money(payload.get("shipping_total"), "shipping_total", problems),
-        tax_total=common.money(payload.get("total_tax"), "total_tax", problems),
+        shipping_total=common.money(payload.get("shipping_total"), "shipping_total", problems, cur),
+        tax_total=common.money(payload.get("total_tax"), "total_tax", problems, cur),
+        discount_total=min(order_discount, value)
+        if order_discount is not None and order_discount > lines_discount
+        else None,
         financial_status=FINANCIAL.get(status, FS.PENDING),
         refunded_amount=_refunded(payload),
         cancelled=status in CANCELLED,
@@ -132,7 +159,7 @@ def map_order(payload) -> MappedOrder:
         placed_at=common.timestamp(payload.get("date_created_gmt"))
         or common.timestamp(payload.get("date_created")),
         updated_at=common.timestamp(payload.get("date_modified_gmt")),
-        platform_total=common.optional_money(payload.get("total")),
+        platform_total=common.optional_money(payload.get("total"), cur),
         note=common.text(payload.get("customer_note"), 2000),
         problems=problems,
         address_problems=address_problems,
@@ -140,13 +167,28 @@ def map_order(payload) -> MappedOrder:
     )
 
 
+def _line_money(item: dict, qty: int, problems: list[str], cur) -> tuple[Decimal, Decimal]:
+    """(unit price before discounts, discount on the line). From ``subtotal`` and
+    ``total`` when the payload has them, else ``price`` with no discount."""
+    subtotal = common.optional_money(item.get("subtotal"), cur)
+    total = common.optional_money(item.get("total"), cur)
+    if subtotal is None or total is None or subtotal < 0 or total < 0:
+        return common.money(item.get("price"), "line price", problems, cur), Decimal("0")
+    unit_price = quantize_money(subtotal / qty, cur)
+    discount = unit_price * qty - total
+    if discount < 0:  # a subtotal that does not split into whole units: keep the total
+        unit_price, discount = quantize_money(total / qty, cur), Decimal("0")
+    return unit_price, min(discount, unit_price * qty)
+
+
 def _refunded(payload: dict) -> Decimal | None:
+    cur = common.currency_or_none(payload.get("currency"))
     refunds = payload.get("refunds")
     if not isinstance(refunds, list) or not refunds:
         return None
     total = sum(
         (
-            abs(common.optional_money(r.get("total")) or Decimal("0"))
+            abs(common.optional_money(r.get("total"), cur) or Decimal("0"))
             for r in refunds
             if isinstance(r, dict)
         ),

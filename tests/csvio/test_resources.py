@@ -116,16 +116,17 @@ def test_order_export_is_one_row_per_line_of_the_given_orders(products):
     place([(c, 1)], external_id="E-2")
     exported = OrderResource().export(queryset=Order.objects.filter(pk=first.pk))
     assert exported.headers[:2] == ["channel", "external_id"]
-    assert exported.headers[-5:] == [
+    assert exported.headers[-6:] == [
         "number",
         "status",
         "allocation_status",
         "fulfillment_status",
         "financial_status",
+        "discount_total",  # the line's: optional on import, last so the others stay put
     ]
-    assert [(r[1], r[13], r[14], r[17]) for r in exported] == [
-        ("E-1", "SKU-A", 1, first.number),
-        ("E-1", "SKU-B", 2, first.number),
+    assert [(r[1], r[13], r[14], r[17], r[22]) for r in exported] == [
+        ("E-1", "SKU-A", 1, first.number, "0.00"),
+        ("E-1", "SKU-B", 2, first.number, "0.00"),
     ]
 
 

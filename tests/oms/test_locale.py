@@ -36,6 +36,14 @@ def test_money_follows_the_language():
         assert format_money(Decimal("1302.7"), "BRL") == "R$\u00a01,302.70"
 
 
+def test_money_on_pages_keeps_the_currency_own_decimals():
+    with translation.override("en"):
+        assert format_money(Decimal("1.235"), "KWD") == "KD\u00a01.235"
+        assert format_money(Decimal("1500"), "JPY") == "¥\u00a01,500"
+    with translation.override("pt-br"):
+        assert format_money(Decimal("1.235"), "KWD") == "KD\u00a01,235"
+
+
 def test_order_page_in_portuguese_for_a_portuguese_browser(manager_client, order):
     html = manager_client.get(f"/orders/{order.number}/", **PT).content.decode()
     assert '<html lang="pt-br">' in html

@@ -118,22 +118,28 @@ def test_place_creates_the_order_lines_customer_and_placed_event(shirt, mug):
     assert not StockMovement.objects.exists()
 
 
-def test_place_rounds_money_half_up_and_defaults_the_unit_price(shirt, mug):
+def test_place_refuses_more_decimals_than_the_currency_has_and_defaults_the_unit_price(shirt, mug):
+    with pytest.raises(OrderInvalid) as exc:
+        order_place(**payload(lines=[{"sku": "TSHIRT-M", "quantity": 3, "unit_price": "0.335"}]))
+    assert exc.value.field == "lines[0].unit_price"
+    assert "2 decimal place(s)" in exc.value.message
+    with pytest.raises(OrderInvalid) as exc:
+        order_place(**payload(shipping_total=Decimal("0.005")))
+    assert exc.value.field == "shipping_total"
+
     order, _ = order_place(
         **payload(
             lines=[
-                {"sku": "TSHIRT-M", "quantity": 3, "unit_price": "0.335"},
+                {"sku": "TSHIRT-M", "quantity": 3, "unit_price": "0.340"},
                 {"product": mug, "quantity": 2},
             ],
-            shipping_total=Decimal("0.005"),
+            shipping_total=Decimal("0.01"),
             tax_total=0,
         )
     )
-
     prices = list(order.lines.order_by("pk").values_list("unit_price", flat=True))
     assert prices == [Decimal("0.34"), Decimal("7.50")]
     assert order.subtotal == Decimal("16.02")
-    assert order.shipping_total == Decimal("0.01")
     assert order.total == Decimal("16.03")
 
 
@@ -575,7 +581,11 @@ def test_mark_paid_moves_the_financial_status_with_a_payment_event(shirt):
     assert f.statuses(order) == (S.PENDING, A.UNALLOCATED, FS.UNFULFILLED, PAY.PAID)
     event = f.last_event(order)
     assert (event.kind, event.message, event.actor) == (E.PAYMENT, "Payment pending -> paid", "psp")
-    assert event.data == {"from": "pending", "to": "paid"}
+    assert event.data["from"] == "pending" and event.data["to"] == "paid"
+    # marking it paid records the capture of its total, which later refunds are bound by
+    payment = order.payments.get()
+    assert (payment.kind, payment.amount, payment.actor) == ("captured", order.total, "psp")
+    assert event.data["amount"] == str(order.total)
 
 
 def test_mark_paid_twice_is_an_invalid_transition(shirt):

@@ -85,6 +85,7 @@ MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "fulfillment/pick-lists/<str:number>/pick-list.pdf": (LOGIN, 200, 200, 403, 200),
     "fulfillment/pick-lists/<str:number>/packing-slips.pdf": (LOGIN, 200, 200, 403, 200),
     "returns/<str:number>/return-slip.pdf": (LOGIN, 200, 200, 403, 200),
+    "returns/<str:number>/refund/": (LOGIN, 403, 200, 403, 200),
     # public: the customer tracking page (unguessable token)
     "track/<str:token>/": (200, 200, 200, 200, 200),
     # API docs
@@ -112,6 +113,7 @@ MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "api/v1/^orders/(?P<number>[^/]+)/cancel/$": (API_ANON, 405, 405, 405, 405),
     "api/v1/^orders/(?P<number>[^/]+)/confirm/$": (API_ANON, 405, 405, 405, 405),
     "api/v1/^orders/(?P<number>[^/]+)/hold/$": (API_ANON, 405, 405, 405, 405),
+    "api/v1/^orders/(?P<number>[^/]+)/payments/$": (API_ANON, 405, 405, 405, 405),
     "api/v1/^orders/(?P<number>[^/]+)/release/$": (API_ANON, 405, 405, 405, 405),
     "api/v1/^orders/(?P<number>[^/]+)/routing-preview/$": (API_ANON, 200, 200, 200, 200),
     "api/v1/^shipments/$": (API_ANON, 200, 200, 200, 200),
