@@ -218,7 +218,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "COERCE_DECIMAL_TO_STRING": True,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "oms.schema.AutoSchema",
     "EXCEPTION_HANDLER": "oms.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": "20/min", "intake": "600/min"},
     # Throttles key on the client address the trusted proxy saw: with N proxies, the
