@@ -27,6 +27,7 @@ GROUP_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "oms": ["view", "add", "change", "delete"],  # webhook subscriptions, intake log
         "intake": ["view", "add", "change", "delete"],  # channel sync
         "django_q": ["view"],
+        "axes": ["view", "delete"],  # login lockout: read the attempts, delete one to unlock
     },
     WAREHOUSE: {
         "inventory": ["view"],

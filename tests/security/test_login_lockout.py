@@ -130,3 +130,16 @@ def test_api_token_login_is_locked_out_too(manager):
     elsewhere = APIClient(REMOTE_ADDR=OFFICE)
     ok = elsewhere.post("/api/v1/auth/token/", {"username": "boss", "password": PASSWORD})
     assert ok.status_code == 200 and ok.json()["token"]
+
+
+def test_a_manager_reads_the_failures_in_the_admin_and_unlocks_by_deleting(manager):
+    for _ in range(5):
+        attempt("/accounts/login/", "guess", ATTACKER)
+    client = Client()
+    client.force_login(manager)
+    page = client.get("/admin/axes/accessfailurelog/")
+    assert page.status_code == 200 and ATTACKER in page.content.decode()
+    record = AccessAttempt.objects.get(username="boss", ip_address=ATTACKER)
+    client.post(f"/admin/axes/accessattempt/{record.pk}/delete/", {"post": "yes"})
+    assert not AccessAttempt.objects.exists()
+    assert attempt("/accounts/login/", PASSWORD, ATTACKER)[1].status_code == 302
