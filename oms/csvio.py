@@ -632,7 +632,7 @@ def may_hold_guarded_cells(text: str) -> bool:
     return _GUARDED_IN_TEXT_RE.search(text) is not None
 
 
-def guarded(rows: Iterable[Sequence]) -> Iterator[list]:
+def guarded(rows: Iterable[Sequence]) -> Iterator[Sequence]:
     """``rows`` with every cell through ``guard_cell``."""
     first = _FIRST_CHARS
     for row in rows:
@@ -643,7 +643,9 @@ def guarded(rows: Iterable[Sequence]) -> Iterator[list]:
 
 def write_csv(rows: Iterable[Sequence], out, *, header: Sequence[str]) -> int:
     """Write ``header`` and ``rows`` to the text stream ``out`` (text cells guarded
-    against formula injection); returns the row count."""
+    against formula injection); returns the row count. Lines end with CRLF (RFC 4180):
+    the csv module quotes a cell holding a line-end character only if it is in the
+    terminator, so with a bare LF a carriage return inside a cell split the row."""
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
     count = 0
@@ -655,7 +657,7 @@ def write_csv(rows: Iterable[Sequence], out, *, header: Sequence[str]) -> int:
 
 def stream_csv(rows: Iterable[Sequence], *, header: Sequence[str], batch: int = 500):
     """Yield CSV text in chunks of ``batch`` rows (for StreamingHttpResponse); text
-    cells guarded against formula injection."""
+    cells guarded against formula injection, lines as in ``write_csv``."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
