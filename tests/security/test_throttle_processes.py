@@ -11,6 +11,8 @@ import pytest
 
 from tests.resilience.support import database_url, postgres_only, start_gunicorn, stop_all
 
+pytestmark = pytest.mark.slow  # two gunicorn servers: the second stage of make test
+
 
 def token_login(port: int, n: int) -> int:
     body = urllib.parse.urlencode({"username": f"nobody-{n}", "password": "wrong"}).encode()
