@@ -15,11 +15,11 @@ from rest_framework import serializers
 
 
 class ErrorSerializer(serializers.Serializer):
-    """Every error body: ``detail`` always, ``code`` for domain errors, and for a 400 a
-    list of messages under each field at fault."""
+    """Every error body: ``detail`` always; besides it, ``code`` (a stable error code) for
+    domain errors, and for a 400 a list of messages under each field at fault (a field
+    may itself be named ``code``, so no other key is typed here)."""
 
     detail = serializers.CharField()
-    code = serializers.CharField(required=False)
 
 
 ERROR_DESCRIPTIONS = {

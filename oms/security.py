@@ -107,6 +107,16 @@ class BodyTooLargeMiddleware:
         return None
 
 
+def not_found(request, exception=None):
+    """handler404: a JSON 404 for an API URL that matches no route (a key with
+    characters the route does not take, say), the usual page elsewhere."""
+    if _is_api(request.path):
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    from oms.views import not_found as page_not_found
+
+    return page_not_found(request, exception)
+
+
 def docs_public() -> bool:
     return bool(getattr(settings, "OMS_API_DOCS_PUBLIC", settings.DEBUG))
 

@@ -265,6 +265,9 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "oms_cache",
+            # one row per client and scope; expired rows go when the table passes this
+            # (Django's default, 300, would drop live counters of busy minutes)
+            "OPTIONS": {"MAX_ENTRIES": 20000},
         }
     }
 CACHES["q2"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}

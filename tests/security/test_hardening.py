@@ -326,3 +326,14 @@ def test_leaving_the_manager_group_closes_the_admin_again():
     )
     assert response.status_code == 200  # the form refuses: not for the admin
     assert b"staff account" in response.content or b"correct" in response.content
+
+
+@pytest.mark.django_db
+def test_an_api_url_that_matches_no_route_gets_a_json_404(api):  # noqa: F811
+    response = api.post(
+        "/api/v1/channels/%C2%BE/intake/woocommerce/", data=b"{}", content_type="application/json"
+    )
+    assert response.status_code == 404
+    assert response.json()["detail"]
+    page = Client().get("/no-such-page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
