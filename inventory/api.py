@@ -212,6 +212,8 @@ class StockViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     warehouse_read = True
     filterset_class = StockLevelFilter
     ordering_fields = ["on_hand", "reserved", "updated_at"]
+    # documented 409s (oms.schema): taking more than is there, or below what is reserved
+    schema_conflicts = ("adjust", "transfer")
 
     def get_queryset(self):
         return stock_level_list().order_by("product__sku", "warehouse__priority", "pk")

@@ -1,7 +1,6 @@
 """The replenishment page (managers): reorder suggestions per SKU and point, sortable,
 filterable, and the same rows as CSV (``/replenishment/export.csv``)."""
 
-import csv
 from datetime import date
 
 from django.contrib import messages
@@ -11,6 +10,7 @@ from django.utils import timezone
 
 from inventory import replenishment
 from inventory.models import DemandForecast, LowStockAlert, Warehouse
+from oms.csvio import write_csv
 from oms.views import manager_required
 
 CSV_COLUMNS = [
@@ -110,16 +110,17 @@ def replenishment_export(request):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="replenishment-{stamp}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        data = row.as_dict()
-        writer.writerow(
+    write_csv(
+        (
             [
                 data[c].isoformat()
                 if isinstance(data[c], date)
                 else ("" if data[c] is None else data[c])
                 for c in CSV_COLUMNS
             ]
-        )
+            for data in (row.as_dict() for row in rows)
+        ),
+        response,
+        header=CSV_COLUMNS,
+    )
     return response

@@ -1,7 +1,7 @@
 """The /api/v1/ router: each app contributes its viewsets; oms wires them."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import ScopedRateThrottle
@@ -15,6 +15,7 @@ from inventory.api import (
     WarehouseViewSet,
 )
 from inventory.replenishment_api import ReplenishmentViewSet
+from oms.security import docs_view
 from oms.webhooks_api import WebhookDeliveryViewSet, WebhookSubscriptionViewSet
 from orders.api import ChannelViewSet
 from orders.intake.views import ShopifyIntakeView, WooCommerceIntakeView
@@ -64,5 +65,11 @@ urlpatterns = [
     path("v1/", include(router.urls)),
     path("v1/auth/token/", ThrottledObtainAuthToken.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file (?script), so the
+    # page runs under the Content-Security-Policy without inline script.
+    path(
+        "docs/",
+        docs_view(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
+        name="api-docs",
+    ),
 ]

@@ -19,10 +19,27 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats import base_formats
 from import_export.results import Error, Result, RowResult
 
-from oms.csvio import CsvFileError, decode, table_from_rows
+from oms.csvio import (
+    CsvFileError,
+    decode,
+    may_hold_guarded_cells,
+    table_from_rows,
+    unguard_cell,
+    write_csv,
+)
 
 
-class CsvFormat(base_formats.CSV):
+class GuardedCsvFormat(base_formats.CSV):
+    """The admin's CSV export, written by ``oms.csvio.write_csv``: text cells that a
+    spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``...) are guarded."""
+
+    def export_data(self, dataset, **kwargs):
+        out = io.StringIO()
+        write_csv(dataset, out, header=list(dataset.headers or []))
+        return out.getvalue()
+
+
+class CsvFormat(GuardedCsvFormat):
     """CSV that reads comma- or semicolon-separated UTF-8, with or without a BOM."""
 
     def get_title(self):
@@ -40,6 +57,8 @@ class CsvFormat(base_formats.CSV):
         first_line = text.split("\n", 1)[0]
         delimiter = max((",", ";"), key=lambda d: len(next(csv.reader([first_line], delimiter=d))))
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        if may_hold_guarded_cells(text):  # our own export, guarded against formulas
+            records = [[unguard_cell(cell) for cell in record] for record in records]
         header = [h.strip() for h in (records[0] if records else [])]
         body = [r for r in records[1:] if any(cell.strip() for cell in r)]
         # Rows longer than the header (an unquoted comma decimal, say) keep their extra
@@ -169,4 +188,4 @@ class CsvImportExportAdmin(ImportExportModelAdmin):
     """ImportExportModelAdmin whose CSV import follows the project's CSV rules."""
 
     import_formats = [CsvFormat]
-    export_formats = [base_formats.CSV]
+    export_formats = [GuardedCsvFormat]

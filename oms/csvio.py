@@ -22,7 +22,7 @@ import gc
 import io
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -332,6 +332,7 @@ def read_csv(
         decimals=decimals,
         text=True,
         strip=_needs_strip(text, delimiter),
+        unguard=may_hold_guarded_cells(text),
     )
     table.delimiter = delimiter
     return table
@@ -346,11 +347,13 @@ def table_from_rows(
     decimals: Iterable[str] = (),
     text: bool = False,
     strip: bool = True,
+    unguard: bool = False,
 ) -> CsvTable:
     """Build a CsvTable from a header and records (a csv reader, a tablib Dataset).
 
     ``text``: every record is a list of str (a csv reader); ``strip`` False when no
-    cell can have surrounding spaces (checked on the whole text by read_csv)."""
+    cell can have surrounding spaces (checked on the whole text by read_csv);
+    ``unguard``: take off the formula-injection guard our exports add (``'=...``)."""
     errors = ErrorCollector()
     decimals = set(decimals)
     names = [_normalize_header(h) for h in header]
@@ -389,6 +392,8 @@ def table_from_rows(
                 cells = pick(record)
                 if strip:
                     cells = [c.strip() for c in cells]
+                if unguard:
+                    cells = [unguard_cell(c) for c in cells]
                 if any(cells) or any(c.strip() for c in record):
                     rows.append(cells)
                     numbers.append(number)
@@ -415,7 +420,10 @@ def table_from_rows(
                         "(19.90) and quote text that contains the separator",
                     )
                 continue
-            rows.append([_cell(record, p) for p in picks])
+            cells = [_cell(record, p) for p in picks]
+            if unguard:
+                cells = [unguard_cell(c) for c in cells]
+            rows.append(cells)
             numbers.append(number)
     except csv.Error as exc:
         errors.add(number + 1, "", "", f"The file is not valid CSV: {exc}")
@@ -582,24 +590,79 @@ class Echo:
         return value
 
 
+# Spreadsheet formula injection (OWASP "CSV Injection"): a text cell starting with one of
+# these is run as a formula by Excel, LibreOffice and Google Sheets (``=HYPERLINK(...)``,
+# ``@SUM(1+1)``, ``+1+cmd|' /C calc'!A0``, ``-2+3``). Every CSV we write goes through
+# ``guard_cell``, every CSV we read through ``unguard_cell``, so our own export imports
+# back unchanged.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FIRST_CHARS = frozenset("=+-@\t\r'")
+# A value that reads as guarded (quotes, then a formula start): guard_cell adds one
+# quote, unguard_cell takes one away.
+_GUARDED_RE = re.compile(r"'*[=+\-@\t\r]")
+_PLAIN_NUMBER_RE = re.compile(r"-?\d+(\.\d+)?")
+_GUARDED_IN_TEXT_RE = re.compile(r"'+[=+\-@\t\r]")
+
+
+def guard_cell(value):
+    """The OWASP defence for one cell: text starting with ``= + - @``, tab or carriage
+    return gets a leading ``'`` (the spreadsheet shows it as text, ``'`` hidden). Numbers
+    (non-text values, and text that is a plain number such as ``-3`` or ``-2.50``) are
+    left as they are: they cannot hold a formula. Text that already starts with quotes
+    and a formula start gets one more quote, so ``unguard_cell`` is its exact inverse."""
+    if type(value) is not str or not value or value[0] not in _FIRST_CHARS:
+        return value
+    if value[0] == "'":
+        return "'" + value if _GUARDED_RE.match(value, 1) else value
+    if value[0] == "-" and _PLAIN_NUMBER_RE.fullmatch(value):
+        return value
+    return "'" + value
+
+
+def unguard_cell(value: str) -> str:
+    """Undo ``guard_cell`` on a cell read from a CSV file."""
+    if value[:1] == "'" and _GUARDED_RE.match(value, 1):
+        return value[1:]
+    return value
+
+
+def may_hold_guarded_cells(text: str) -> bool:
+    """Whether ``text`` (a whole file) has a cell that ``unguard_cell`` would change;
+    one regex search, so files without one are read at full speed."""
+    return _GUARDED_IN_TEXT_RE.search(text) is not None
+
+
+def guarded(rows: Iterable[Sequence]) -> Iterator[Sequence]:
+    """``rows`` with every cell through ``guard_cell``."""
+    first = _FIRST_CHARS
+    for row in rows:
+        if any(type(c) is str and c[:1] in first for c in row):
+            row = [guard_cell(c) for c in row]
+        yield row
+
+
 def write_csv(rows: Iterable[Sequence], out, *, header: Sequence[str]) -> int:
-    """Write ``header`` and ``rows`` to the text stream ``out``; returns the row count."""
-    writer = csv.writer(out, lineterminator="\n")
+    """Write ``header`` and ``rows`` to the text stream ``out`` (text cells guarded
+    against formula injection); returns the row count. Lines end with CRLF (RFC 4180):
+    the csv module quotes a cell holding a line-end character only if it is in the
+    terminator, so with a bare LF a carriage return inside a cell split the row."""
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
     count = 0
-    for row in rows:
+    for row in guarded(rows):
         writer.writerow(row)
         count += 1
     return count
 
 
 def stream_csv(rows: Iterable[Sequence], *, header: Sequence[str], batch: int = 500):
-    """Yield CSV text in chunks of ``batch`` rows (for StreamingHttpResponse)."""
+    """Yield CSV text in chunks of ``batch`` rows (for StreamingHttpResponse); text
+    cells guarded against formula injection, lines as in ``write_csv``."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
     pending = 1
-    for row in rows:
+    for row in guarded(rows):
         writer.writerow(row)
         pending += 1
         if pending >= batch:

@@ -5,7 +5,6 @@ The upload creates an ImportJob and queues ``oms.tasks.run_import`` after commit
 job page refreshes itself (a meta refresh, no JavaScript needed) until the job ends.
 """
 
-import csv
 from functools import partial
 
 from django import forms
@@ -18,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from oms.csvio import stream_csv
+from oms.csvio import stream_csv, write_csv
 from oms.models import ImportJob
 from oms.roles import is_manager
 
@@ -112,10 +111,11 @@ def import_errors_csv(request, pk: int):
     job = get_object_or_404(ImportJob, pk=pk)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
-    writer = csv.writer(response, lineterminator="\n")
-    writer.writerow(["row", "column", "value", "message"])
-    for error in job.errors:
-        writer.writerow([error["row"], error["column"], error["value"], error["message"]])
+    write_csv(
+        ([e["row"], e["column"], e["value"], e["message"]] for e in job.errors),
+        response,
+        header=["row", "column", "value", "message"],
+    )
     return response
 
 

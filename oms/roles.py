@@ -5,6 +5,8 @@
 ``integration`` API only (service accounts)
 """
 
+from functools import partial
+
 WAREHOUSE = "warehouse"
 MANAGER = "manager"
 INTEGRATION = "integration"
@@ -25,6 +27,7 @@ GROUP_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "oms": ["view", "add", "change", "delete"],  # webhook subscriptions, intake log
         "intake": ["view", "add", "change", "delete"],  # channel sync
         "django_q": ["view"],
+        "axes": ["view", "delete"],  # login lockout: read the attempts, delete one to unlock
     },
     WAREHOUSE: {
         "inventory": ["view"],
@@ -67,6 +70,20 @@ def has_role(user, *roles: str) -> bool:
 
 def is_manager(user) -> bool:
     return has_role(user, MANAGER)
+
+
+def may_use_admin(user) -> bool:
+    """The admin is for managers (the ``manager`` group is enough: nobody has to tick
+    ``is_staff`` as well) and for staff users and superusers set up by hand."""
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
+        return False
+    return user.is_staff or is_manager(user)
+
+
+def roles_context(request) -> dict:
+    """Template context processor: what the navigation may offer this user (callables:
+    the template calls them only where it asks, so pages that do not ask pay nothing)."""
+    return {"may_use_admin": partial(may_use_admin, getattr(request, "user", None))}
 
 
 def sync_groups(apps=None) -> None:

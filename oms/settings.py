@@ -9,7 +9,11 @@ DEBUG          "1"/"true" to enable (default on for development)
 ALLOWED_HOSTS  comma separated
 Q_BROKER       "orm" (default) or a redis:// URL for django-q2
 Q_SYNC         "1" runs django-q2 tasks synchronously (tests)
-REDIS_URL      redis:// URL of a shared cache (API throttling across processes)
+REDIS_URL      redis:// URL of the shared cache (API throttling); default: the database
+NUM_PROXIES    proxies in front of the app that append to X-Forwarded-For (default 0:
+               the client is REMOTE_ADDR); throttles and the login lockout key on it
+OMS_API_DOCS_PUBLIC  "1" serves /api/schema/ and /api/docs/ without a login (default: DEBUG)
+OMS_LOGIN_FAILURE_LIMIT / OMS_LOGIN_COOLOFF_MINUTES  staff and admin login lockout (5, 15)
 OMS_MAX_UPLOAD_MB  largest CSV upload on the imports page (default 50)
 MEDIA_ROOT     where uploaded files are kept (default <project>/media)
 OMS_WEBHOOK_TIMEOUT_SECONDS / _MAX_ATTEMPTS / _BACKOFF_SECONDS  outgoing webhook delivery
@@ -24,6 +28,7 @@ OMS_SERVICE_LEVEL  target service level of the safety stock (0.95); OMS_FORECAST
 
 import os
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -65,6 +70,11 @@ INSTALLED_APPS = [
     "django_q",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Login lockout (staff login, admin login, API token login): failed attempts per
+    # (username, address), a cooling-off period, and the attempts kept as an audit log.
+    "axes",
+    # Content-Security-Policy header (policy below).
+    "csp",
     "oms",
     "inventory",
     "orders",
@@ -83,7 +93,18 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "oms.security.SecurityHeadersMiddleware",
+    "oms.security.BodyTooLargeMiddleware",
     "oms.middleware.DatabaseUnavailableMiddleware",
+    # last, as django-axes asks: turns a locked-out login into its lockout page
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # refuses a locked-out (username, address) before the password is even checked
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "oms.urls"
@@ -100,6 +121,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "oms.context_processors.layout",
+                "oms.roles.roles_context",
             ],
         },
     },
@@ -196,9 +218,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "COERCE_DECIMAL_TO_STRING": True,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "oms.schema.AutoSchema",
     "EXCEPTION_HANDLER": "oms.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": "20/min", "intake": "600/min"},
+    # Throttles key on the client address the trusted proxy saw: with N proxies, the
+    # N-th address from the right of X-Forwarded-For; with 0, REMOTE_ADDR (the header,
+    # which any client can write, is then ignored). Same reading for the login lockout.
+    "NUM_PROXIES": int(os.environ.get("NUM_PROXIES", "0")),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -207,6 +233,8 @@ SPECTACULAR_SETTINGS = {
     "`Authorization: Token <key>`. Natural keys in URLs (sku, warehouse code, numbers).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # A login is needed for the schema and the docs unless OMS_API_DOCS_PUBLIC is on.
+    "SERVE_PERMISSIONS": ["oms.security.ApiDocsPermission"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -221,8 +249,11 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Shared cache (API throttling counts, sessions could follow): Redis when REDIS_URL is
-# set, so every gunicorn process sees the same counters; per-process memory otherwise.
+# Shared cache (API throttling counts): every gunicorn worker and host must see the same
+# counters, so a per-process memory cache would multiply each limit by the number of
+# processes. The database by default (table ``oms_cache``, created by the migrations and
+# by ``manage.py createcachetable``); Redis when REDIS_URL is set. django-q2's cluster
+# statistics stay in process memory ("q2").
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
@@ -230,6 +261,51 @@ if os.environ.get("REDIS_URL"):
             "LOCATION": os.environ["REDIS_URL"],
         }
     }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "oms_cache",
+            # one row per client and scope; expired rows go when the table passes this
+            # (Django's default, 300, would drop live counters of busy minutes)
+            "OPTIONS": {"MAX_ENTRIES": 20000},
+        }
+    }
+CACHES["q2"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+
+# Login lockout (django-axes): after OMS_LOGIN_FAILURE_LIMIT wrong passwords for one
+# username from one address, that pair is refused for OMS_LOGIN_COOLOFF_MINUTES (429 and
+# a page saying so). Keyed on the pair, so an attacker elsewhere cannot lock a manager
+# out of their own address; the lock lifts by itself after the cool-off, or at once with
+# ``manage.py axes_reset_username <name>``. Every failure is kept in the admin (Axes:
+# access attempts, access failures) with the address and the user agent.
+AXES_FAILURE_LIMIT = int(os.environ.get("OMS_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("OMS_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "oms.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "oms.security.lockout_response"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_VERBOSE = False
+
+# Content-Security-Policy (django-csp 4): scripts only from our own static files (htmx,
+# floor.js, the admin's and the bundled Swagger UI's), no inline script, no eval;
+# inline style attributes are allowed (the pages and Swagger UI use them; they cannot run
+# code). Nothing may frame the pages.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 Q_BROKER = os.environ.get("Q_BROKER", "orm")
 Q_CLUSTER = {
@@ -243,6 +319,7 @@ Q_CLUSTER = {
     "bulk": 10,
     "sync": _env_bool("Q_SYNC", False),
     "catch_up": False,
+    "cache": "q2",
 }
 if Q_BROKER.startswith("redis://"):
     Q_CLUSTER["redis"] = Q_BROKER
@@ -307,6 +384,8 @@ OMS_WEBHOOK_BACKOFF_MAX_SECONDS = 3600.0
 # rotation; the public base URL shown with the intake URLs in the admin.
 OMS_INTAKE_SECRET_GRACE_HOURS = int(os.environ.get("OMS_INTAKE_SECRET_GRACE_HOURS", "24"))
 OMS_PUBLIC_URL = os.environ.get("OMS_PUBLIC_URL", "").rstrip("/")
+# The OpenAPI schema (/api/schema/) and its docs (/api/docs/) without a login.
+OMS_API_DOCS_PUBLIC = _env_bool("OMS_API_DOCS_PUBLIC", DEBUG)
 
 # Customer e-mails (shipped, delivered, return received, refund): the console by default,
 # SMTP when EMAIL_HOST is set.

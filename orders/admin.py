@@ -68,6 +68,12 @@ class ChannelAdmin(ChannelIntakeAdminMixin, admin.ModelAdmin):
         ("Intake", {"fields": ChannelIntakeAdminMixin.intake_fields}),
     ]
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.orders.exists():
+            fields.append("code")  # part of the intake URLs: fixed once orders exist
+        return fields
+
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):

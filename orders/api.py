@@ -7,6 +7,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import filters, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
 from inventory.models import Warehouse
@@ -21,7 +22,7 @@ from oms.api import (
     validated_data,
 )
 from oms.db import fetch, primed
-from oms.roles import MANAGER, has_role
+from oms.roles import MANAGER, has_role, is_manager
 from orders import delays, services
 from orders.models import Channel, Order, OrderEvent, OrderLine, Payment, Platform, mask_secret
 from orders.selectors import order_detail_queryset, order_list_queryset
@@ -81,12 +82,22 @@ class ChannelSerializer(ModelSerializer):
             "push_fulfillments",
         ]
         extra_kwargs = {
+            "code": {"help_text": "Part of the channel's intake URLs: fixed once it has orders."},
             "handling_days": {"max_value": 365},
             "auto_confirm_max_total": {"min_value": 0},
             "auto_confirm_max_quantity": {"max_value": services.MAX_LINE_QUANTITY},
             "stock_buffer": {"max_value": 1_000_000},
             **{name: {"write_only": True} for name in CREDENTIALS},
         }
+
+    def validate_code(self, value):
+        channel = self.instance
+        if channel is not None and value != channel.code and channel.orders.exists():
+            raise serializers.ValidationError(
+                "A channel's code cannot change once it has orders: the code is part of "
+                "its intake URLs and of every integration that sends it orders."
+            )
+        return value
 
     def get_credentials(self, channel) -> dict[str, str]:
         return {name: mask_secret(getattr(channel, name)) for name in CREDENTIALS}
@@ -131,6 +142,16 @@ def channel_connection_errors(
         if not consumer_secret:
             errors["consumer_secret"] = "The WooCommerce consumer secret is required."
     return errors
+
+
+class ChannelPermission(RolePermission):
+    """Everyone who reads the API reads channels; creating and editing them (codes,
+    auto-confirm rules, routing) is for managers: an integration token gets 403."""
+
+    def has_permission(self, request, view) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        return request.method in SAFE_METHODS or is_manager(request.user)
 
 
 class CustomerInSerializer(serializers.Serializer):
@@ -420,7 +441,7 @@ class ChannelViewSet(
 
     queryset = Channel.objects.prefetch_related("stock_warehouses").order_by("code")
     serializer_class = ChannelSerializer
-    permission_classes = [RolePermission]
+    permission_classes = [ChannelPermission]
     warehouse_read = True
     lookup_field = "code"
     lookup_value_regex = "[^/]+"

@@ -94,12 +94,14 @@ def test_integration_accounts_cannot_change_the_connection(integration_api):
         "/api/v1/channels/web/", {"access_token": "stolen"}, format="json"
     )
     assert response.status_code == 403
+    # editing channels at all is for managers (issue 16): an integration token reads them
     assert (
         integration_api.patch(
             "/api/v1/channels/web/", {"handling_days": 3}, format="json"
         ).status_code
-        == 200
+        == 403
     )
+    assert integration_api.get("/api/v1/channels/web/").status_code == 200
 
 
 def test_admin_page_masks_the_token_and_keeps_it_when_left_empty(manager_client, shopify_channel):

@@ -88,9 +88,9 @@ MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "returns/<str:number>/refund/": (LOGIN, 403, 200, 403, 200),
     # public: the customer tracking page (unguessable token)
     "track/<str:token>/": (200, 200, 200, 200, 200),
-    # API docs
-    "api/schema/": (200, 200, 200, 200, 200),
-    "api/docs/": (200, 200, 200, 200, 200),
+    # API docs: any signed-in user (production default; OMS_API_DOCS_PUBLIC opens them)
+    "api/schema/": (API_ANON, 200, 200, 200, 200),
+    "api/docs/": (LOGIN, 200, 200, 200, 200),
     "api/v1/auth/token/": (405, 405, 405, 405, 405),
     "api/v1/": (API_ANON, 200, 200, 200, 200),
     # intake: POST only, signature checked (GET is not allowed for anyone)
@@ -285,7 +285,8 @@ def clients(db) -> dict[str, Client]:
 
 
 @pytest.mark.django_db
-def test_every_url_answers_each_role_as_the_table_says(world):
+def test_every_url_answers_each_role_as_the_table_says(world, settings):
+    settings.OMS_API_DOCS_PUBLIC = False  # as in production (DEBUG off)
     visitors = clients(None)
     routes = all_routes()
     missing = [r for r in routes if not r.startswith("admin/") and r not in MATRIX]

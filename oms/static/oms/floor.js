@@ -65,6 +65,16 @@
     }).catch(function () { beep("error"); });
   });
 
+  // <select data-autosubmit>: choosing an option submits its form (the pages keep a
+  // submit button for browsers without JavaScript). No inline handlers: the
+  // Content-Security-Policy forbids them.
+  document.addEventListener("change", function (e) {
+    var el = e.target;
+    if (el && el.matches && el.matches("select[data-autosubmit]") && el.form) {
+      el.form.submit();
+    }
+  });
+
   // Browsers only start audio after a user gesture: unlock it on the first key or tap.
   document.addEventListener("keydown", audio, { once: true });
   document.addEventListener("pointerdown", audio, { once: true });
