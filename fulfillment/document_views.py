@@ -1,6 +1,7 @@
 """Staff downloads of the warehouse documents (PDF): login and the warehouse or manager
 role required. Thin: load by number, render, answer ``application/pdf``."""
 
+from csp.decorators import csp_replace
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -26,9 +27,12 @@ def staff_document(view):
     """Login required (else the login page), then the warehouse or manager role (else
     403); a domain error while rendering (nothing to print yet) is a 409 in plain text.
     Our own pages may frame the PDF (the pack station's print page shows the label and
-    the slip side by side): ``X-Frame-Options: SAMEORIGIN`` here, ``DENY`` elsewhere."""
+    the slip side by side): ``X-Frame-Options: SAMEORIGIN`` and the CSP's
+    ``frame-ancestors 'self'`` here, ``DENY`` and ``'none'`` elsewhere (browsers obey the
+    CSP's directive over the older header)."""
 
     @xframe_options_sameorigin
+    @csp_replace({"frame-ancestors": ["'self'"]})
     @login_required
     @require_GET
     def wrapper(request, *args, **kwargs):

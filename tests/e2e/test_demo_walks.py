@@ -16,6 +16,7 @@ from returns.models import ReturnLine, ReturnRequest
 from returns.services import return_approve, return_request
 from tests import factories as f
 from tests.e2e.conftest import DESKTOP, PHONE
+from tests.e2e.support import wait_until
 
 KEYS_FOR_A_CHOSEN_3_LINE_ORDER = 10  # README, "Warehouse floor"
 
@@ -55,7 +56,7 @@ def focused(page, expected: str | None = None) -> str:
     page moves the focus back to the scan box once an in-place answer has settled)."""
     if expected is not None:
         try:
-            page.wait_for_function(f"({FOCUSED}) === {expected!r}", timeout=5_000)
+            wait_until(page, f"({FOCUSED}) === {expected!r}")
         except Exception:  # noqa: BLE001 - the assertion below reports what has it
             pass
     return page.evaluate(FOCUSED) or ""
@@ -209,9 +210,7 @@ def test_warehouse_picks_a_chosen_order_packs_ships_and_prints(
     shots(page, "pick-list")
     for i, product in enumerate(products):
         scan(product.barcode)
-        page.wait_for_function(
-            "n => document.querySelectorAll('ol.lines li.done').length >= n", arg=i + 1
-        )
+        wait_until(page, "n => document.querySelectorAll('ol.lines li.done').length >= n", i + 1)
         box = "scan-pick" if i < 2 else "scan"  # the done wave asks for a shipment
         assert focused(page, box) == box
     page.wait_for_selector("text=All picked")
@@ -235,7 +234,7 @@ def test_warehouse_picks_a_chosen_order_packs_ships_and_prints(
     shots(page, "pack-refused-scan")
     for product in products:
         scan(product.barcode)
-    page.wait_for_function("document.activeElement.name === 'weight_grams'")
+    wait_until(page, "document.activeElement.name === 'weight_grams'")
     assert on_screen(page, ".ship-form button")
     shots(page, "pack-weigh")
     with context.expect_page() as popup_info:
@@ -250,7 +249,8 @@ def test_warehouse_picks_a_chosen_order_packs_ships_and_prints(
     popup = popup_info.value
     popup.wait_for_load_state()
     assert popup.url.endswith(f"/floor/pack/{shipment.number}/print/")
-    popup.wait_for_function("document.querySelectorAll('iframe').length === 2")
+    popup.locator("iframe").nth(1).wait_for(state="attached")
+    assert popup.locator("iframe").count() == 2
     for frame_title, expected in (
         ("Shipping label", shipment.tracking_number),
         ("Packing slip", chosen_order.number),
@@ -263,6 +263,7 @@ def test_warehouse_picks_a_chosen_order_packs_ships_and_prints(
         answer = popup.request.get(demo + src)
         assert answer.headers["content-type"] == "application/pdf"
         assert answer.headers["x-frame-options"] == "SAMEORIGIN"
+        assert "frame-ancestors 'self'" in answer.headers["content-security-policy"]
         assert expected in pdf_text(answer.body(), tmp_path, frame_title)
     shots(popup, "print")
     context.close()

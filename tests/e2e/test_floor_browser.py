@@ -12,6 +12,7 @@ from inventory.models import StockLevel
 from orders.models import Order
 from returns.models import ReturnRequest
 from returns.services import return_approve, return_request
+from tests.e2e.support import wait_until
 from tests.factories import assert_ledger_clean
 from tests.floor.conftest import Floor, make_user
 
@@ -123,9 +124,7 @@ def test_warehouse_shift_by_keyboard(browser, live_server, shift, artifacts):
     by_sku = {p.sku: p for p in floor.products}
     for i, sku in enumerate(walking):
         kb.scan(by_sku[sku].barcode)
-        page.wait_for_function(
-            "n => document.querySelectorAll('ol.lines li.done').length >= n", arg=i + 1
-        )
+        wait_until(page, "n => document.querySelectorAll('ol.lines li.done').length >= n", i + 1)
         if i == 0:
             shot(page, artifacts, "06-pick-list-progress")
     page.wait_for_selector("text=All picked")
@@ -148,7 +147,7 @@ def test_warehouse_shift_by_keyboard(browser, live_server, shift, artifacts):
     shot(page, artifacts, "09-pack-progress")
     kb.scan(p2.barcode)
     page.wait_for_selector("input[name=weight_grams]")
-    page.wait_for_function("document.activeElement.name === 'weight_grams'")
+    wait_until(page, "document.activeElement.name === 'weight_grams'")
     shot(page, artifacts, "10-pack-weigh-and-ship")
     kb.scan()  # the weight is prefilled from the products: Enter ships
     page.wait_for_selector(".done-box")

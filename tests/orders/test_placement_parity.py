@@ -228,7 +228,15 @@ def woo_payload(external_id: str) -> dict:
         customer_note="",
         line_items=[
             {**copy.deepcopy(template), "id": n, "sku": sku, "name": sku, "quantity": quantity}
-            | {"price": float(price)}
+            | {
+                "price": float(price),
+                # WooCommerce's line amounts: before (subtotal) and after (total) discounts
+                "subtotal": str(Decimal(price) * quantity),
+                "total": str(Decimal(price) * quantity),
+                "subtotal_tax": "0.00",
+                "total_tax": "0.00",
+                "taxes": [],
+            }
             for n, (sku, quantity, price) in enumerate(LINES, 1)
         ],
     )
