@@ -277,3 +277,232 @@ class LowStockAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id}@{self.warehouse_id or '*'} {self.status} {self.available}"
+
+
+# --------------------------------------------------------------------------- inbound
+# Suppliers and purchase orders, and transfers between points with stock in transit.
+# Their quantities change only in ``inventory.purchasing`` and ``inventory.transfers``,
+# which write stock through ``inventory.services.stock_apply`` (the one ledger path).
+
+
+class Supplier(models.Model):
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=255)
+    email = models.EmailField(blank=True, default="")
+    lead_time_days = models.PositiveIntegerField(
+        default=7, help_text="Days from sending a purchase order to its delivery"
+    )
+    currency = models.CharField(max_length=3, default="BRL", help_text="ISO 4217")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class SupplierProduct(models.Model):
+    """What a supplier sells us: its SKU and price for one of our products. A product's
+    supplier for replenishment is its row with the lowest ``priority``."""
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="products")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="suppliers")
+    supplier_sku = models.CharField(max_length=64, blank=True, default="")
+    unit_cost = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    priority = models.PositiveIntegerField(default=10, help_text="Lower is preferred")
+
+    class Meta:
+        ordering = ["product__sku", "priority", "supplier__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["supplier", "product"], name="supplierproduct_supplier_product_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_cost__gte=0), name="supplierproduct_unit_cost_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supplier.code}: {self.product.sku}"
+
+
+class PurchaseOrder(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SENT = "sent", "Sent"
+        PARTIALLY_RECEIVED = "partially_received", "Partially received"
+        RECEIVED = "received", "Received"
+        CANCELLED = "cancelled", "Cancelled"
+
+    OPEN_STATUSES = ("draft", "sent", "partially_received")
+    # Sent to the supplier: goods are due (incoming counts, expected dates).
+    DUE_STATUSES = ("sent", "partially_received")
+
+    number = models.CharField(max_length=32, unique=True)
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="purchase_orders")
+    warehouse = models.ForeignKey(
+        Warehouse,
+        on_delete=models.PROTECT,
+        related_name="purchase_orders",
+        help_text="Destination point",
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    currency = models.CharField(max_length=3)
+    expected_date = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "expected_date"], name="po_status_expected_idx")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class PurchaseOrderLine(models.Model):
+    purchase_order = models.ForeignKey(
+        PurchaseOrder, on_delete=models.CASCADE, related_name="lines"
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="purchase_lines")
+    quantity = models.PositiveIntegerField()
+    unit_cost = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    expected_date = models.DateField(null=True, blank=True)
+    quantity_received = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["purchase_order", "product"], name="purchaseorderline_po_product_unique"
+            ),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="purchaseorderline_qty_gt_0"),
+            models.CheckConstraint(
+                condition=Q(unit_cost__gte=0), name="purchaseorderline_unit_cost_gte_0"
+            ),
+        ]
+        indexes = [models.Index(fields=["product"], name="purchaseorderline_product_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.purchase_order_id}: {self.product_id} x{self.quantity}"
+
+    @property
+    def remaining(self) -> int:
+        """Still to come (0 once the line is fully or over-received)."""
+        return max(self.quantity - self.quantity_received, 0)
+
+    @property
+    def over(self) -> int:
+        return max(self.quantity_received - self.quantity, 0)
+
+
+class PurchaseOrderEvent(models.Model):
+    """The purchase order's timeline: created, sent, received, closed, cancelled."""
+
+    purchase_order = models.ForeignKey(
+        PurchaseOrder, on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField(max_length=32)
+    message = models.CharField(max_length=500)
+    data = models.JSONField(default=dict, blank=True)
+    actor = models.CharField(max_length=150, default="system")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.purchase_order_id} {self.kind}"
+
+
+class Transfer(models.Model):
+    """Stock moving between two points. Dispatch takes it off the source's ``on_hand``
+    (``transfer_out``); until it arrives (``transfer_in`` at the destination) or is
+    recorded lost, it is in transit: ``quantity - quantity_received - quantity_lost``
+    of each line."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_TRANSIT = "in_transit", "In transit"
+        PARTIALLY_RECEIVED = "partially_received", "Partially received"
+        RECEIVED = "received", "Received"
+        CANCELLED = "cancelled", "Cancelled"
+
+    IN_TRANSIT_STATUSES = ("in_transit", "partially_received")
+
+    number = models.CharField(max_length=32, unique=True)
+    source = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="transfers_out")
+    destination = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="transfers_in"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    expected_date = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(source=F("destination")), name="transfer_source_ne_destination"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "expected_date"], name="transfer_status_idx")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class TransferLine(models.Model):
+    transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="transfer_lines")
+    quantity = models.PositiveIntegerField()
+    quantity_received = models.PositiveIntegerField(default=0)
+    quantity_lost = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transfer", "product"], name="transferline_transfer_product_unique"
+            ),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="transferline_qty_gt_0"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=F("quantity_received") + F("quantity_lost")),
+                name="transferline_accounted_lte_qty",
+            ),
+        ]
+        indexes = [models.Index(fields=["product"], name="transferline_product_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.transfer_id}: {self.product_id} x{self.quantity}"
+
+    @property
+    def in_transit(self) -> int:
+        return self.quantity - self.quantity_received - self.quantity_lost
+
+
+class TransferEvent(models.Model):
+    transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=32)
+    message = models.CharField(max_length=500)
+    data = models.JSONField(default=dict, blank=True)
+    actor = models.CharField(max_length=150, default="system")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.transfer_id} {self.kind}"

@@ -1,4 +1,5 @@
-"""Human-readable, unique numbers: SO-000042, SH-000007, PL-000003, RMA-000001.
+"""Human-readable, unique numbers: SO-000042, SH-000007, PL-000003, RMA-000001,
+PO-000004 (purchase orders), TR-000002 (transfers).
 
 PostgreSQL: one sequence per kind (``nextval`` is non-transactional, so concurrent
 placements never wait on each other; a rolled-back transaction leaves a gap, as Shopify's
@@ -16,6 +17,8 @@ PREFIXES = {
     "return": "RMA",
     "import": "IMP",
     "manifest": "MF",
+    "purchaseorder": "PO",
+    "transfer": "TR",
 }
 WIDTH = 6
 
