@@ -14,6 +14,12 @@ from inventory.api import (
     StockViewSet,
     WarehouseViewSet,
 )
+from inventory.purchasing_api import (
+    IncomingViewSet,
+    PurchaseOrderViewSet,
+    SupplierViewSet,
+    TransferViewSet,
+)
 from inventory.replenishment_api import ReplenishmentViewSet
 from oms.security import docs_view
 from oms.webhooks_api import WebhookDeliveryViewSet, WebhookSubscriptionViewSet
@@ -35,12 +41,16 @@ router.register("channels", ChannelViewSet, basename="channel")
 router.register("products", ProductViewSet, basename="product")
 router.register("warehouses", WarehouseViewSet, basename="warehouse")
 router.register("stock/movements", StockMovementViewSet, basename="stock-movement")
+router.register("stock/incoming", IncomingViewSet, basename="stock-incoming")
 router.register("stock", StockViewSet, basename="stock")
 router.register("orders", OrderWorkflowViewSet, basename="order")
 router.register("shipments", ShipmentViewSet, basename="shipment")
 router.register("pick-lists", PickListViewSet, basename="pick-list")
 router.register("returns", ReturnViewSet, basename="return")
 router.register("replenishment", ReplenishmentViewSet, basename="replenishment")
+router.register("suppliers", SupplierViewSet, basename="supplier")
+router.register("purchase-orders", PurchaseOrderViewSet, basename="purchase-order")
+router.register("transfers", TransferViewSet, basename="transfer")
 router.register(
     "webhooks/subscriptions", WebhookSubscriptionViewSet, basename="webhook-subscription"
 )
