@@ -451,3 +451,7 @@ class StockChangeMarkAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["level", "marked_at"]
     list_select_related = ["level__product", "level__warehouse"]
     search_fields = ["level__product__sku", "level__warehouse__code"]
+
+
+# Suppliers, purchase orders and transfers.
+from inventory import purchasing_admin  # noqa: E402, F401

@@ -94,3 +94,86 @@ def purchase_order_csv(po: PurchaseOrder) -> str:
         header=PO_CSV_COLUMNS,
     )
     return out.getvalue()
+
+
+# --------------------------------------------------------------------------- exports
+
+PURCHASE_ORDERS_CSV_COLUMNS = [
+    "number",
+    "status",
+    "supplier",
+    "warehouse",
+    "currency",
+    "sku",
+    "quantity",
+    "unit_cost",
+    "quantity_received",
+    "remaining",
+    "expected_date",
+    "created_at",
+    "sent_at",
+]
+TRANSFERS_CSV_COLUMNS = [
+    "number",
+    "status",
+    "source",
+    "destination",
+    "sku",
+    "quantity",
+    "quantity_received",
+    "quantity_lost",
+    "in_transit",
+    "expected_date",
+    "dispatched_at",
+]
+
+
+def purchase_orders_csv_rows(purchase_orders):
+    """One row per line of each purchase order (the admin's and the API's export)."""
+    from inventory.models import PurchaseOrderLine
+    from oms.csvio import format_when
+
+    lines = PurchaseOrderLine.objects.filter(purchase_order__in=purchase_orders).select_related(
+        "purchase_order__supplier", "purchase_order__warehouse", "product"
+    )
+    for line in lines.order_by("purchase_order__number", "product__sku"):
+        po = line.purchase_order
+        yield [
+            po.number,
+            po.status,
+            po.supplier.code,
+            po.warehouse.code,
+            po.currency,
+            line.product.sku,
+            line.quantity,
+            format_decimal(line.unit_cost),
+            line.quantity_received,
+            line.remaining if po.is_open else 0,
+            _day(line.expected_date or po.expected_date),
+            format_when(po.created_at),
+            format_when(po.sent_at),
+        ]
+
+
+def transfers_csv_rows(transfers):
+    from inventory.models import TransferLine
+    from oms.csvio import format_when
+
+    lines = TransferLine.objects.filter(transfer__in=transfers).select_related(
+        "transfer__source", "transfer__destination", "product"
+    )
+    for line in lines.order_by("transfer__number", "product__sku"):
+        t = line.transfer
+        yield [
+            t.number,
+            t.status,
+            t.source.code,
+            t.destination.code,
+            line.product.sku,
+            line.quantity,
+            line.quantity_received,
+            line.quantity_lost,
+            line.in_transit if t.status in t.IN_TRANSIT_STATUSES else 0,
+            _day(t.expected_date),
+            format_when(t.dispatched_at),
+        ]

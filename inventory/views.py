@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from inventory.exceptions import CountNeedsConfirmation
 from inventory.forms import CountForm, ReceiveForm, StockPageFilter
-from inventory.models import StockLevel, StockMovement, Warehouse
+from inventory.models import PurchaseOrder, StockLevel, StockMovement, Warehouse
 from inventory.selectors import product_by_code, stock_level_list
 from inventory.services import stock_count, stock_receive
 from oms.exceptions import DomainError
@@ -205,6 +205,10 @@ def receive(request):
             if product is None:
                 messages.error(request, f"Unknown barcode or SKU: {data['code']}")
                 return redirect(back)
+            if PurchaseOrder.objects.filter(number=data["reference"].upper()).exists():
+                # Received against the order itself, so that it knows what came.
+                messages.error(request, f"{data['reference']} is a purchase order: receive it here")
+                return redirect("stock:receive-po", data["reference"].upper())
             try:
                 stock = stock_receive(
                     product=product,

@@ -115,7 +115,29 @@ def world(stock):
         weekday_factors=[1.0] * 7, computed_at=timezone.now(),
     )  # fmt: skip
     assert check_low_stock()["opened"]
-    return SimpleNamespace(**vars(stock), order=order, shipment=shipment, rma=rma)
+    # a supplier, a purchase order partly received and a transfer in transit
+    from inventory.models import Supplier, SupplierProduct
+    from inventory.purchasing import (
+        purchase_order_create,
+        purchase_order_receive,
+        purchase_order_send,
+    )
+    from inventory.transfers import transfer_create, transfer_dispatch
+
+    supplier = Supplier.objects.create(code="ACME", name="Acme")
+    SupplierProduct.objects.create(supplier=supplier, product=stock.mug, unit_cost="2.00")
+    po = purchase_order_create(
+        supplier=supplier, warehouse=stock.wh, lines=[{"product": stock.mug, "quantity": 5}]
+    )
+    purchase_order_send(purchase_order=po)
+    purchase_order_receive(purchase_order=po, quantities=[(stock.mug, 2)])
+    transfer = transfer_create(
+        source=stock.wh, destination=stock.other, lines=[{"product": stock.mug, "quantity": 1}]
+    )
+    transfer_dispatch(transfer=transfer)
+    return SimpleNamespace(
+        **vars(stock), order=order, shipment=shipment, rma=rma, po=po, transfer=transfer
+    )
 
 
 def changelist(model) -> str:
