@@ -10,6 +10,9 @@ factor, and ``sigma``, the daily forecast error on the holdout):
     reorder point          ROP = ceil(D_L + SS), never below the level's own manual
                                  ``StockLevel.reorder_point``
     position               P   = available (on hand - reserved) - backordered units
+                                 + on order (purchase orders drafted or sent and not
+                                 received, transfers in transit to the point), so
+                                 what is already ordered is not ordered again
     order date                   the first day on which P, less the forecast demand
                                  until then, is below ROP (today when it already is)
     order quantity         Q   = ceil(ROP + D_R - P at the order date), D_R = forecast
@@ -38,6 +41,7 @@ from django.utils import timezone
 
 from inventory.forecasting import FLAT, Fit
 from inventory.models import DemandForecast, LowStockAlert, Product, StockLevel, Warehouse
+from inventory.selectors import on_order_by_level
 from oms import webhooks
 
 HORIZON_DAYS = 365
@@ -110,6 +114,7 @@ class Suggestion:
     reserved: int
     available: int
     backordered: int
+    on_order: int
     method: str
     daily_demand: float
     sigma: float
@@ -204,6 +209,7 @@ def suggestions(*, today: date | None = None, product_ids=None) -> list[Suggesti
         )
     )
     backorders = _backordered_by_product(product_ids)
+    on_order = on_order_by_level(product_ids=product_ids)
     rows: list[Suggestion] = []
     routed = {pid for pid, wid in forecasts if wid is not None}
     first_point: dict[int, int] = {}
@@ -221,6 +227,7 @@ def suggestions(*, today: date | None = None, product_ids=None) -> list[Suggesti
                 on_hand=level.on_hand,
                 reserved=level.reserved,
                 backordered=backordered,
+                on_order=on_order.get((product.pk, level.warehouse_id), 0),
                 manual=level.reorder_point,
                 forecast=forecasts.get((product.pk, level.warehouse_id)),
                 today=today,
@@ -245,6 +252,7 @@ def suggestions(*, today: date | None = None, product_ids=None) -> list[Suggesti
                     on_hand=sum(lv.on_hand for lv in held),
                     reserved=sum(lv.reserved for lv in held),
                     backordered=backorders.get(product.pk, 0),
+                    on_order=sum(q for (pid, _), q in on_order.items() if pid == product.pk),
                     manual=0,
                     forecast=f,
                     today=today,
@@ -262,6 +270,7 @@ def _row(
     on_hand: int,
     reserved: int,
     backordered: int,
+    on_order: int,
     manual: int,
     forecast: DemandForecast | None,
     today: date,
@@ -278,7 +287,7 @@ def _row(
         fit=fit,
         sigma=sigma,
         lead_time_days=product.lead_time_days,
-        position=available - backordered,
+        position=available - backordered + on_order,
         today=today,
         service=service,
         min_reorder_point=manual,
@@ -306,6 +315,7 @@ def _row(
         reserved=reserved,
         available=available,
         backordered=backordered,
+        on_order=on_order,
         method=method,
         daily_demand=round(daily, 3),
         sigma=round(sigma, 3),

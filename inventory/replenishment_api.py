@@ -22,6 +22,9 @@ class SuggestionSerializer(serializers.Serializer):
     reserved = serializers.IntegerField()
     available = serializers.IntegerField()
     backordered = serializers.IntegerField()
+    on_order = serializers.IntegerField(
+        help_text="Units on purchase orders not yet received, or in transit to the point"
+    )
     method = serializers.CharField(help_text="Forecast method chosen by backtest")
     daily_demand = serializers.FloatField(help_text="Expected units per day")
     sigma = serializers.FloatField(help_text="Daily forecast error (units)")

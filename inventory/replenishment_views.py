@@ -5,11 +5,14 @@ from datetime import date
 
 from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
-from inventory import replenishment
-from inventory.models import DemandForecast, LowStockAlert, Warehouse
+from inventory import purchasing, replenishment
+from inventory.models import DemandForecast, LowStockAlert, Product, Warehouse
 from oms.csvio import write_csv
 from oms.views import manager_required
 
@@ -21,6 +24,7 @@ CSV_COLUMNS = [
     "reserved",
     "available",
     "backordered",
+    "on_order",
     "daily_demand",
     "days_of_cover",
     "lead_time_days",
@@ -124,3 +128,56 @@ def replenishment_export(request):
         header=CSV_COLUMNS,
     )
     return response
+
+
+DRAFTABLE = ("order_now", "order_soon")
+
+
+@manager_required
+@require_POST
+def replenishment_purchase_orders(request):
+    """The selected suggestions (``pick`` = ``SKU@point``, point empty for the row over
+    all points) to order now or within a week -> draft purchase orders, one per supplier
+    and point (``purchase_orders_from_suggestions``). Rows are computed again now, with
+    what is already on order, so a row a draft already covers is not ordered twice."""
+    picks = request.POST.getlist("pick")
+    wanted = {tuple(p.rsplit("@", 1)) for p in picks if "@" in p}
+    target = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("replenishment")
+    back = redirect(target or reverse("replenishment"))
+    if not wanted:
+        messages.error(request, "Select the suggestions to order first")
+        return back
+    products = Product.objects.in_bulk([sku for sku, _ in wanted], field_name="sku")
+    rows = replenishment.suggestions(product_ids=[p.pk for p in products.values()])
+    chosen = [
+        r
+        for r in rows
+        if (r.sku, r.warehouse) in wanted and r.status in DRAFTABLE and r.order_quantity > 0
+    ]
+    points = Warehouse.objects.in_bulk(
+        [r.warehouse for r in chosen if r.warehouse], field_name="code"
+    )
+    result = purchasing.purchase_orders_from_suggestions(
+        items=[
+            (products[r.sku], points.get(r.warehouse) if r.warehouse else None, r.order_quantity)
+            for r in chosen
+        ],
+        actor=request.user,
+    )
+    if result.purchase_orders:
+        messages.success(
+            request,
+            f"Drafted {len(result.purchase_orders)} purchase order(s): "
+            + ", ".join(
+                f"{po.number} ({po.supplier.code} → {po.warehouse.code})"
+                for po in result.purchase_orders
+            ),
+        )
+    if result.without_supplier:
+        messages.error(request, "No supplier to order from: " + ", ".join(result.without_supplier))
+    skipped = len(wanted) - len(chosen)
+    if skipped:
+        messages.info(request, f"{skipped} selected row(s) need no order now")
+    return back

@@ -14,6 +14,11 @@ urlpatterns = [
         replenishment_views.replenishment_export,
         name="replenishment-export",
     ),
+    path(
+        "replenishment/purchase-orders/",
+        replenishment_views.replenishment_purchase_orders,
+        name="replenishment-purchase-orders",
+    ),
     path("review/", review_views.review_list, name="review-queue"),
     path("review/<str:number>/approve/", review_views.review_approve, name="review-approve"),
     path("review/<str:number>/cancel/", review_views.review_cancel, name="review-cancel"),

@@ -175,7 +175,7 @@ def _manager(client):
 
 def test_page_sorts_filters_and_exports_csv(stocked, client, django_assert_max_num_queries):
     _manager(client)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):  # whatever the rows: 2 of them for on-order units
         page = client.get("/replenishment/", {"sort": "-sku"})
     assert page.status_code == 200
     body = page.content.decode()
