@@ -9,8 +9,10 @@ The projections, most pressing first:
 
 ``passed``      not shipped and ship-by already passed (pending, held and confirmed
                 orders alike: nothing ships before now).
-``backordered`` confirmed with units waiting for stock: the stock comes in the products'
-                lead time (business days), later than ship-by.
+``backordered`` confirmed with units waiting for stock that comes later than ship-by:
+                on the day the purchase orders sent and transfers in transit bring
+                it (handed out oldest order first), else in the products' lead time
+                (business days).
 ``projection``  an open shipment's projected ship date is after the order's ship-by
                 date. Each point works its queue of open shipments (of confirmed
                 orders) in this order: packed, picked, picking, allocated, then by
@@ -45,6 +47,7 @@ from django.utils import timezone
 
 from oms import webhooks
 from orders.models import Order, OrderEvent, OrderLine
+from orders.selectors import backorder_expected_dates
 from orders.services import order_add_event
 
 THROUGHPUT_DAYS = 14
@@ -258,16 +261,21 @@ def at_risk_candidates(*, now: datetime) -> dict[int, dict]:
             - F("quantity_shipped")
             - F("quantity_cancelled")
         )
-        .values_list("order_id", "order__ship_by", "sku", "units", "product__lead_time_days")
+        .values_list("order_id", "order__ship_by", "sku", "units", "product__lead_time_days", "id")
         .order_by("order_id", "id")
     )
     waiting: dict[int, dict] = {}
-    for order_id, ship_by, sku, units, lead_time in backordered:
-        entry = waiting.setdefault(order_id, {"ship_by": ship_by, "items": [], "lead": 0})
+    expected = backorder_expected_dates() if backordered else {}
+    for order_id, ship_by, sku, units, lead_time, line_id in backordered:
+        entry = waiting.setdefault(
+            order_id, {"ship_by": ship_by, "items": [], "lead": 0, "due": []}
+        )
         entry["items"].append(f"{sku} x{units}")
         entry["lead"] = max(entry["lead"], lead_time or 0)
+        entry["due"].append(expected.get(line_id))
     for order_id, entry in waiting.items():
-        restocked = nth_business_day(today, entry["lead"] + 1)
+        due = max(entry["due"]) if all(entry["due"]) else None  # all lines have a date
+        restocked = due or nth_business_day(today, entry["lead"] + 1)
         if entry["ship_by"] is not None and restocked <= timezone.localdate(entry["ship_by"]):
             continue
         items = ", ".join(entry["items"])
@@ -276,9 +284,15 @@ def at_risk_candidates(*, now: datetime) -> dict[int, dict]:
             "backordered",
             f"backordered: {items}",
             f"backordered, no stock to ship {items}; restock expected "
-            f"{_fmt_day(restocked)} (lead time {entry['lead']} business days)",
+            f"{_fmt_day(restocked)} "
+            + (
+                "(purchase orders and transfers due)"
+                if due
+                else f"(lead time {entry['lead']} business days)"
+            ),
             restocked,
             lead_time_days=entry["lead"],
+            **({"expected": due.isoformat()} if due else {}),
         )
     for entry in candidates.values():  # the most pressing reason first
         order = sorted(range(len(entry["codes"])), key=lambda i: REASON_ORDER[entry["codes"][i]])

@@ -13,7 +13,11 @@ from inventory.models import Warehouse
 from oms.views import filter_params, manager_required
 from orders.forms import OrderPageFilter, allowed_actions
 from orders.models import Channel, Order, OrderEvent
-from orders.selectors import order_detail_queryset, order_list_queryset
+from orders.selectors import (
+    backorder_expected_dates,
+    order_detail_queryset,
+    order_list_queryset,
+)
 
 PAGE_SIZE = 50
 
@@ -80,6 +84,12 @@ def order_detail(request, number):
     backorder_applies = order.status in (Order.Status.CONFIRMED, Order.Status.ON_HOLD)
     for line in lines:
         line.backordered = max(line.quantity_backordered, 0) if backorder_applies else 0
+    if any(line.backordered for line in lines) and order.status == Order.Status.CONFIRMED:
+        expected = backorder_expected_dates(
+            product_ids={line.product_id for line in lines if line.backordered}
+        )
+        for line in lines:
+            line.expected = expected.get(line.pk)
     actions = allowed_actions(order, shipped_anything=any(ln.quantity_shipped for ln in lines))
     reroutable = [s for s in shipments if s.status == "allocated"]
     events = list(order.events.all())
