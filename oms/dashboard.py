@@ -325,6 +325,61 @@ def low_stock() -> dict:
     }
 
 
+def inbound(*, today) -> dict:
+    """Open purchase orders (drafts, sent, partly received) and overdue receipts: POs
+    sent and transfers in transit whose expected date has passed. Three queries."""
+    from django.db.models import Count
+
+    from inventory.models import PurchaseOrder, Transfer
+
+    by_status = dict(
+        PurchaseOrder.objects.filter(status__in=PurchaseOrder.OPEN_STATUSES)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    late_pos = list(
+        PurchaseOrder.objects.filter(status__in=PurchaseOrder.DUE_STATUSES, expected_date__lt=today)
+        .select_related("supplier", "warehouse")
+        .order_by("expected_date", "number")
+    )
+    late_transfers = list(
+        Transfer.objects.filter(status__in=Transfer.IN_TRANSIT_STATUSES, expected_date__lt=today)
+        .select_related("source", "destination")
+        .order_by("expected_date", "number")
+    )
+    overdue = [
+        {
+            "number": po.number,
+            "what": f"{po.supplier.name} → {po.warehouse.code}",
+            "expected": po.expected_date,
+            "days": (today - po.expected_date).days,
+            "url": f"/admin/inventory/purchaseorder/{po.pk}/change/",
+        }
+        for po in late_pos
+    ] + [
+        {
+            "number": t.number,
+            "what": f"transfer {t.source.code} → {t.destination.code}",
+            "expected": t.expected_date,
+            "days": (today - t.expected_date).days,
+            "url": f"/admin/inventory/transfer/{t.pk}/change/",
+        }
+        for t in late_transfers
+    ]
+    overdue.sort(key=lambda r: (r["expected"], r["number"]))
+    return {
+        "open": sum(by_status.values()),
+        "drafts": by_status.get(PurchaseOrder.Status.DRAFT, 0),
+        "due": sum(by_status.get(s, 0) for s in PurchaseOrder.DUE_STATUSES),
+        "open_url": _admin_url(
+            "inventory/purchaseorder", status__in=",".join(PurchaseOrder.OPEN_STATUSES)
+        ),
+        "overdue_count": len(overdue),
+        "overdue": overdue[:LIST_LIMIT],
+    }
+
+
 def dashboard_data(*, now: datetime | None = None) -> dict:
     now = now or timezone.now()
     tz = timezone.get_current_timezone()
@@ -338,6 +393,7 @@ def dashboard_data(*, now: datetime | None = None) -> dict:
         "delays": delays(),
         "returns": returns_figures(now=now),
         "low_stock": low_stock(),
+        "inbound": inbound(today=today),
         "chart_days": CHART_DAYS,
         "rate_days": RATE_DAYS,
         "returns_days": RETURNS_DAYS,
