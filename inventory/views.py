@@ -15,7 +15,7 @@ from django.utils import timezone
 from inventory.exceptions import CountNeedsConfirmation
 from inventory.forms import CountForm, ReceiveForm, StockPageFilter
 from inventory.models import PurchaseOrder, StockLevel, StockMovement, Warehouse
-from inventory.selectors import product_by_code, stock_level_list
+from inventory.selectors import incoming, product_by_code, stock_level_list
 from inventory.services import stock_count, stock_receive
 from oms.exceptions import DomainError
 from oms.views import filter_params, floor_required
@@ -178,6 +178,11 @@ def level(request, pk):
             "in_totes": in_totes,
             "report": adjustment_report(level=stock),
             "report_days": REPORT_DAYS,
+            "incoming": [  # purchase orders sent and transfers in transit, due here
+                r
+                for r in incoming(product_ids=[stock.product_id])
+                if r.warehouse_id == stock.warehouse_id
+            ],
         },
     )
 

@@ -99,3 +99,11 @@ def test_transfer_arrival_by_scan_and_a_loss(floor_client):
     assert f.quantities(mug, rj) == (4, 0)
     assert "Lost in transit: MUG-BLU x1 (torn box)" in response.content.decode()
     f.assert_ledger_clean()
+
+
+def test_stock_page_shows_what_is_due_at_that_point(floor_client, po):
+    mug = po.lines.get(product__sku="MUG-BLU").product
+    f.receive(mug, po.warehouse, 1)
+    level = mug.stock_levels.get()
+    body = floor_client.get(f"/floor/stock/{level.pk}/").content.decode()
+    assert f"3 on <a href=\"/floor/stock/receive/po/{po.number}/\">{po.number}</a>" in body
