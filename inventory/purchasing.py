@@ -6,6 +6,9 @@ States (``PurchaseOrder.Status``, moves in ``PO_TRANSITIONS``)::
     draft -> sent -> partially_received -> received
     draft, sent -> cancelled            partially_received -> received (closed short)
 
+A completely received order still takes extra units (recorded as an over-receipt); one
+closed short or cancelled takes nothing more.
+
 Receiving writes ``receipt`` movements with the PO number as reference through
 ``inventory.services.stock_apply`` (the one path that writes stock), so backordered
 orders waiting for those SKUs get the stock after commit, oldest first. Each move
@@ -44,7 +47,7 @@ PO_TRANSITIONS = {
     Status.DRAFT: {Status.SENT, Status.CANCELLED},
     Status.SENT: {Status.PARTIALLY_RECEIVED, Status.RECEIVED, Status.CANCELLED},
     Status.PARTIALLY_RECEIVED: {Status.PARTIALLY_RECEIVED, Status.RECEIVED},
-    Status.RECEIVED: set(),
+    Status.RECEIVED: {Status.RECEIVED},  # extra units after a complete receipt
     Status.CANCELLED: set(),
 }
 MAX_LINES = 500
@@ -220,12 +223,22 @@ def purchase_order_receive(
 ) -> Receipt:
     """Goods in against a sent purchase order: ``quantities`` of its products arrive at
     its point (``receipt`` movements, reference = the PO number). More than ordered is
-    accepted and recorded as an over-receipt; less leaves the order partially received
+    accepted and recorded as an over-receipt (also after the order was completely
+    received: the last carton's extras); less leaves the order partially received
     (``purchase_order_close`` closes it short). A product not on the order is refused.
     Locks the order, then the stock levels in pk order."""
     po = _lock(purchase_order)
-    if po.status not in (Status.SENT, Status.PARTIALLY_RECEIVED):
-        detail = "send it to the supplier first" if po.status == Status.DRAFT else ""
+    lines = {line.product_id: line for line in po.lines.select_related("product")}
+    # Extra units after a complete receipt are an over-receipt, recorded like any other;
+    # a PO closed short or cancelled takes nothing more.
+    complete_before = po.status == Status.RECEIVED and all(
+        line.quantity_received >= line.quantity for line in lines.values()
+    )
+    if po.status not in (Status.SENT, Status.PARTIALLY_RECEIVED) and not complete_before:
+        detail = {
+            Status.DRAFT: "send it to the supplier first",
+            Status.RECEIVED: "it was closed short",
+        }.get(po.status, "")
         raise InvalidTransition(
             entity="Purchase order",
             number=po.number,
@@ -239,7 +252,6 @@ def purchase_order_receive(
         wanted[product.pk] = wanted.get(product.pk, 0) + quantity
     if not wanted:
         raise StockError("Nothing to receive", field="quantity")
-    lines = {line.product_id: line for line in po.lines.select_related("product")}
     unknown = [pid for pid in wanted if pid not in lines]
     if unknown:
         skus = ", ".join(Product.objects.filter(pk__in=unknown).values_list("sku", flat=True))
@@ -264,7 +276,7 @@ def purchase_order_receive(
         )
     complete = all(line.quantity_received >= line.quantity for line in lines.values())
     fields = []
-    if complete:
+    if complete and not complete_before:
         po.closed_at = timezone.now()
         fields.append("closed_at")
     _transition(

@@ -128,7 +128,9 @@ def receive_po(request, number):
         {
             "po": po,
             "lines": lines,
-            "receivable": po.status in PurchaseOrder.DUE_STATUSES,
+            # a completely received PO still takes extras (an over-receipt)
+            "receivable": po.status in PurchaseOrder.DUE_STATUSES
+            or (po.status == PurchaseOrder.Status.RECEIVED and not any(x.remaining for x in lines)),
             "ordered": sum(x.quantity for x in lines),
             "received": sum(x.quantity_received for x in lines),
             "events": list(po.events.order_by("-id")[:10]),

@@ -106,4 +106,4 @@ def test_stock_page_shows_what_is_due_at_that_point(floor_client, po):
     f.receive(mug, po.warehouse, 1)
     level = mug.stock_levels.get()
     body = floor_client.get(f"/floor/stock/{level.pk}/").content.decode()
-    assert f"3 on <a href=\"/floor/stock/receive/po/{po.number}/\">{po.number}</a>" in body
+    assert f'3 on <a href="/floor/stock/receive/po/{po.number}/">{po.number}</a>' in body

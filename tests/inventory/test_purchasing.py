@@ -105,6 +105,15 @@ def test_partial_then_over_receipt_records_both_and_puts_the_units_on_hand(suppl
     f.assert_ledger_clean()
 
 
+def test_extra_units_after_a_complete_receipt_are_an_over_receipt(supplier, wh, mug):
+    po = _po(supplier, wh, (mug, 2))
+    purchase_order_receive(purchase_order=po, quantities=[(mug, 2)])
+    receipt = purchase_order_receive(purchase_order=po, quantities=[(mug, 1)])
+    po.refresh_from_db()
+    assert (po.status, receipt.over[0].over) == (Status.RECEIVED, 1)
+    assert f.quantities(mug, wh) == (3, 0)
+
+
 def test_closing_short_records_the_under_receipt_and_stops_counting_it_on_order(supplier, wh, mug):
     po = _po(supplier, wh, (mug, 10))
     purchase_order_receive(purchase_order=po, quantities=[(mug, 7)])
@@ -118,6 +127,8 @@ def test_closing_short_records_the_under_receipt_and_stops_counting_it_on_order(
     assert "MUG-BLU 3 of 10 not delivered" in event.message
     assert event.data["short"] == [{"sku": "MUG-BLU", "ordered": 10, "short": 3}]
     assert on_order_by_level() == {}
+    with pytest.raises(InvalidTransition, match="it was closed short"):
+        purchase_order_receive(purchase_order=po, quantities=[(mug, 3)])
 
 
 def test_receiving_a_draft_or_a_product_not_on_the_order_is_refused(supplier, wh, mug, cup):
