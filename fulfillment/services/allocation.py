@@ -24,6 +24,7 @@ from fulfillment.routing import (
     plan_cost,
 )
 from inventory.models import StockLevel, StockMovement, Warehouse
+from inventory.selectors import incoming
 from inventory.services import StockChange, stock_apply, stock_lock_levels
 from oms.actors import actor_name
 from oms.db import draw_ids, primed, retry_on_conflict, write_together
@@ -138,6 +139,7 @@ def allocation_events(
         )
     backordered = plan.backordered(needs)
     if backordered:
+        due = _next_due(needs, backordered)
         events.append(
             OrderEvent(
                 order=order,
@@ -145,11 +147,44 @@ def allocation_events(
                 actor=actor_name(actor),
                 message="Backordered: "
                 + ", ".join(f"{sku} x{q}" for sku, q in backordered.items())
-                + (". " + "; ".join(plan.shortfalls) if plan.shortfalls else ""),
-                data={"backordered": backordered, "reasons": plan.shortfalls},
+                + (". " + "; ".join(plan.shortfalls) if plan.shortfalls else "")
+                + (
+                    ". Next due: "
+                    + ", ".join(
+                        f"{sku} {d['quantity']} on {d['reference']} expected {d['day']}"
+                        for sku, d in due.items()
+                    )
+                    if due
+                    else ""
+                ),
+                data={"backordered": backordered, "reasons": plan.shortfalls, "due": due},
             )
         )
     return events
+
+
+def _next_due(needs: list[Need], backordered: dict[str, int]) -> dict[str, dict]:
+    """SKU -> the next delivery due for it (a purchase order sent or a transfer in
+    transit, at any point), for the event of a backorder. Two queries."""
+    product_of = {n.line.sku: n.line.product_id for n in needs if n.line.sku in backordered}
+    wanted = {pid for pid in product_of.values() if pid is not None}
+    if not wanted:
+        return {}
+    first: dict[int, object] = {}
+    for row in incoming(product_ids=wanted):
+        if row.expected_date and row.product_id not in first:
+            first[row.product_id] = row
+    due = {}
+    for sku, pid in product_of.items():
+        row = first.get(pid)
+        if row is not None:
+            due[sku] = {
+                "reference": row.reference,
+                "quantity": row.quantity,
+                "date": row.expected_date.isoformat(),
+                "day": f"{row.expected_date.day} {row.expected_date:%b}",
+            }
+    return due
 
 
 @retry_on_conflict

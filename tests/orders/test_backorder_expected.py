@@ -68,3 +68,15 @@ def test_delay_detection_projects_a_backordered_order_to_its_expected_date(waiti
     lone = f.confirm(f.place([(f.make_product("GHOST"), 1)]))
     detect_delays()
     assert "GHOST x1 (nothing due)" in Order.objects.get(pk=lone.pk).at_risk_reason
+
+
+def test_the_backorder_event_names_the_next_delivery_due(waiting):
+    older, _, today = waiting
+    assert "Next due" not in f.last_event(older, "backordered").message  # before the POs
+    mug = older.lines.get().product
+    later = f.confirm(f.place([(mug, 1)]))
+    event = f.last_event(later, "backordered")
+    day = today + timedelta(days=6)
+    assert "Next due: MUG-BLU 4 on PO-" in event.message
+    assert f"expected {day.day} {day:%b}" in event.message
+    assert event.data["due"]["MUG-BLU"]["date"] == day.isoformat()
