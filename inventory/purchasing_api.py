@@ -122,12 +122,12 @@ class _Quantity(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
 
 
-class ReceiveSerializer(serializers.Serializer):
+class PurchaseOrderReceiveSerializer(serializers.Serializer):
     lines = _Quantity(many=True, allow_empty=False, max_length=purchasing.MAX_LINES)
     note = serializers.CharField(max_length=255, required=False, default="", allow_blank=True)
 
 
-class ReasonSerializer(serializers.Serializer):
+class InboundReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=255, required=False, default="", allow_blank=True)
 
 
@@ -242,13 +242,15 @@ class PurchaseOrderViewSet(
         po = purchasing.purchase_order_send(purchase_order=self.get_object(), actor=request.user)
         return self._done(po)
 
-    @extend_schema(request=ReceiveSerializer, responses={200: PurchaseOrderSerializer, **ERRORS})
+    @extend_schema(
+        request=PurchaseOrderReceiveSerializer, responses={200: PurchaseOrderSerializer, **ERRORS}
+    )
     @action(detail=True, methods=["post"])
     @idempotent
     def receive(self, request, number=None):
         """Goods in at the order's point; more than ordered is accepted and recorded."""
         po = self.get_object()
-        data = validated_data(ReceiveSerializer, request)
+        data = validated_data(PurchaseOrderReceiveSerializer, request)
         purchasing.purchase_order_receive(
             purchase_order=po,
             quantities=[(line["sku"], line["quantity"]) for line in data["lines"]],
@@ -257,22 +259,26 @@ class PurchaseOrderViewSet(
         )
         return self._done(po)
 
-    @extend_schema(request=ReasonSerializer, responses={200: PurchaseOrderSerializer, **ERRORS})
+    @extend_schema(
+        request=InboundReasonSerializer, responses={200: PurchaseOrderSerializer, **ERRORS}
+    )
     @action(detail=True, methods=["post"])
     @idempotent
     def close(self, request, number=None):
         """Close a partially received order short: the rest will not come."""
-        data = validated_data(ReasonSerializer, request)
+        data = validated_data(InboundReasonSerializer, request)
         po = purchasing.purchase_order_close(
             purchase_order=self.get_object(), reason=data["reason"], actor=request.user
         )
         return self._done(po)
 
-    @extend_schema(request=ReasonSerializer, responses={200: PurchaseOrderSerializer, **ERRORS})
+    @extend_schema(
+        request=InboundReasonSerializer, responses={200: PurchaseOrderSerializer, **ERRORS}
+    )
     @action(detail=True, methods=["post"])
     @idempotent
     def cancel(self, request, number=None):
-        data = validated_data(ReasonSerializer, request)
+        data = validated_data(InboundReasonSerializer, request)
         po = purchasing.purchase_order_cancel(
             purchase_order=self.get_object(), reason=data["reason"], actor=request.user
         )
@@ -441,11 +447,11 @@ class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         )
         return self._done(transfer)
 
-    @extend_schema(request=ReasonSerializer, responses={200: TransferSerializer, **ERRORS})
+    @extend_schema(request=InboundReasonSerializer, responses={200: TransferSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
     @idempotent
     def cancel(self, request, number=None):
-        data = validated_data(ReasonSerializer, request)
+        data = validated_data(InboundReasonSerializer, request)
         transfer = transfers.transfer_cancel(
             transfer=self.get_object(), reason=data["reason"], actor=request.user
         )

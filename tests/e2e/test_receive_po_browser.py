@@ -48,8 +48,8 @@ def test_receive_a_po_by_scanning(browser, live_server, delivery):
 
     def scan(code: str) -> None:
         page.keyboard.type(code)
-        page.keyboard.press("Enter")
-        page.wait_for_load_state("load")
+        with page.expect_navigation():  # the scan posts, the page comes back
+            page.keyboard.press("Enter")
 
     scan("7891000000017")  # MUG-BLU x1
     page.wait_for_selector("text=1 of 2 received, 1 to come")
@@ -58,6 +58,7 @@ def test_receive_a_po_by_scanning(browser, live_server, delivery):
     assert "1 over the order (recorded)" in page.locator("#flash").inner_text()
     assert "+1 over" in page.locator('tr[data-sku="MUG-BLU"]').inner_text()
     scan("CUP-RED")  # a typed SKU works too
+    page.wait_for_selector("text=1 of 3 received, 2 to come")
     scan("NOT-ON-PO")
     page.wait_for_selector(".flash.error")
     assert page.locator("#po-progress").inner_text() == "4 of 5"

@@ -148,6 +148,28 @@ MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "api/v1/^webhooks/deliveries/$": (API_ANON, 403, 200, 200, 200),
     "api/v1/^webhooks/deliveries/(?P<pk>[^/.]+)/$": (API_ANON, 403, 200, 200, 200),
     "api/v1/^webhooks/deliveries/(?P<pk>[^/.]+)/redeliver/$": (API_ANON, 403, 405, 405, 405),
+    # inbound: suppliers for managers and integrations; POs and transfers readable by
+    # the floor (which receives them); the floor pages that receive them
+    "replenishment/purchase-orders/": (LOGIN, 403, 405, 403, 405),
+    "floor/stock/receive/po/": (LOGIN, 200, 200, 403, 200),
+    "floor/stock/receive/po/<str:number>/": (LOGIN, 200, 200, 403, 200),
+    "floor/stock/receive/transfer/<str:number>/": (LOGIN, 200, 200, 403, 200),
+    "api/v1/^stock/incoming/$": (API_ANON, 200, 200, 200, 200),
+    "api/v1/^suppliers/$": (API_ANON, 403, 200, 200, 200),
+    "api/v1/^suppliers/(?P<code>[^/]+)/$": (API_ANON, 403, 200, 200, 200),
+    "api/v1/^purchase-orders/$": (API_ANON, 200, 200, 200, 200),
+    "api/v1/^purchase-orders/(?P<number>[^/]+)/$": (API_ANON, 200, 200, 200, 200),
+    "api/v1/^purchase-orders/(?P<number>[^/]+)/cancel/$": (API_ANON, 405, 405, 405, 405),
+    "api/v1/^purchase-orders/(?P<number>[^/]+)/close/$": (API_ANON, 405, 405, 405, 405),
+    "api/v1/^purchase-orders/(?P<number>[^/]+)/receive/$": (API_ANON, 405, 405, 405, 405),
+    "api/v1/^purchase-orders/(?P<number>[^/]+)/send/$": (API_ANON, 405, 405, 405, 405),
+    "api/v1/^purchase-orders/(?P<number>[^/]+)/document.pdf/$": (API_ANON, 200, 200, 200, 200),
+    "api/v1/^purchase-orders/(?P<number>[^/]+)/lines.csv/$": (API_ANON, 200, 200, 200, 200),
+    "api/v1/^transfers/$": (API_ANON, 200, 200, 200, 200),
+    "api/v1/^transfers/(?P<number>[^/]+)/$": (API_ANON, 200, 200, 200, 200),
+    "api/v1/^transfers/(?P<number>[^/]+)/cancel/$": (API_ANON, 405, 405, 405, 405),
+    "api/v1/^transfers/(?P<number>[^/]+)/dispatch/$": (API_ANON, 405, 405, 405, 405),
+    "api/v1/^transfers/(?P<number>[^/]+)/receive/$": (API_ANON, 405, 405, 405, 405),
 }
 # fmt: on
 
@@ -198,7 +220,23 @@ def world(db):
     event = WebhookEvent.objects.create(event_type="order.created", payload={})
     delivery = WebhookDelivery.objects.create(event=event, subscription=sub, attempt=1)
     level = shipped.lines.get().product.stock_levels.get()
+    from inventory.models import Supplier
+    from inventory.purchasing import purchase_order_create
+    from inventory.transfers import transfer_create
+
+    supplier = Supplier.objects.create(code="ACME", name="Acme")
+    po = purchase_order_create(
+        supplier=supplier, warehouse=wh, lines=[{"product": shirt, "quantity": 5}]
+    )
+    transfer = transfer_create(
+        source=wh,
+        destination=f.make_warehouse("RJ-01", priority=2),
+        lines=[{"product": shirt, "quantity": 1}],
+    )
     return {
+        "purchase_order": po.number,
+        "transfer": transfer.number,
+        "supplier": supplier.code,
         "order": waiting.number,
         "shipped_order": shipped.number,
         "shipment": shipment.number,
@@ -235,6 +273,10 @@ def concrete(route: str, w: dict) -> str:
         number = w["order"]
     else:
         number = w["order"]
+    if "purchase-orders" in route or "receive/po" in route:
+        number = w["purchase_order"]
+    elif "transfers" in route or "receive/transfer" in route:
+        number = w["transfer"]
     pk = w["import"]
     if "floor/stock" in route:
         pk = w["level"]
@@ -256,6 +298,8 @@ def concrete(route: str, w: dict) -> str:
     }
     if "channels" in route:
         values["code"] = w["channel"]
+    if "suppliers" in route:
+        values["code"] = w["supplier"]
     url = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: str(values[m.group(1)]), route)
     url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), url)
     url = url.replace("^", "").replace("$", "").replace("\\", "")
