@@ -24,7 +24,7 @@ def backwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("inventory", "0005_suppliers_purchase_orders_transfers"),
+        ("inventory", "0007_suppliers_purchase_orders_transfers"),
         ("oms", "0007_webhooks_sweep_schedule"),
     ]
     operations = [migrations.RunPython(forwards, backwards)]

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inventory', '0004_stocklevel_drop_product_index_and_fillfactor'),
+        ('inventory', '0006_movement_reason_code_and_warehouse_capacity'),
     ]
 
     operations = [
