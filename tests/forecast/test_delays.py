@@ -170,5 +170,6 @@ def test_api_filters_at_risk_and_late(floor, django_user_model):
 
 def test_detection_queries_are_bounded(floor, django_assert_max_num_queries):
     detect_delays(now=NOW)
-    with django_assert_max_num_queries(10):
-        detect_delays(now=NOW)  # nothing new: a fixed handful of reads
+    # nothing new: a fixed handful of reads (three of them for what is due to backorders)
+    with django_assert_max_num_queries(13):
+        detect_delays(now=NOW)

@@ -62,12 +62,15 @@ def test_delay_detection_projects_a_backordered_order_to_its_expected_date(waiti
     older, newer, today = waiting
     detect_delays()
     older = Order.objects.get(pk=older.pk)
-    assert older.at_risk
-    assert older.projected_ship_date == today + timedelta(days=6)
-    assert "MUG-BLU x3 (expected " in older.at_risk_reason
-    lone = f.confirm(f.place([(f.make_product("GHOST"), 1)]))
+    day = today + timedelta(days=6)
+    assert older.at_risk  # due after its ship-by date
+    assert older.projected_ship_date == day
+    event = f.last_event(older, "at_risk")
+    assert "(purchase orders and transfers due)" in event.message
+    lone = f.confirm(f.place([(f.make_product("GHOST", lead_time_days=30), 1)]))
     detect_delays()
-    assert "GHOST x1 (nothing due)" in Order.objects.get(pk=lone.pk).at_risk_reason
+    event = f.last_event(Order.objects.get(pk=lone.pk), "at_risk")
+    assert "(lead time 30 business days)" in event.message
 
 
 def test_the_backorder_event_names_the_next_delivery_due(waiting):
