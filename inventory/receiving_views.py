@@ -83,6 +83,9 @@ def receive_po(request, number):
     back = reverse("stock:receive-po", args=[po.number])
     if request.method == "POST":
         if request.POST.get("close") == "short":
+            if request.POST.get("confirm") != "yes":
+                messages.error(request, "Tick that nothing more will come to close it short")
+                return redirect(back)
             try:
                 purchasing.purchase_order_close(
                     purchase_order=po,

@@ -63,7 +63,9 @@ def test_a_product_not_on_the_po_is_refused_and_nothing_changes(floor_client, po
 
 def test_close_short_from_the_page(floor_client, po):
     floor_client.post(_page(po), {"code": "2*MUG-BLU"})
-    response = floor_client.post(_page(po), {"close": "short"}, follow=True)
+    unconfirmed = floor_client.post(_page(po), {"close": "short"}, follow=True)
+    assert "Tick that nothing more will come" in unconfirmed.content.decode()
+    response = floor_client.post(_page(po), {"close": "short", "confirm": "yes"}, follow=True)
     po.refresh_from_db()
     assert po.status == PurchaseOrder.Status.RECEIVED
     assert "closed short" in response.content.decode()
