@@ -145,8 +145,48 @@ class PurchaseOrderEventInline(ReadOnlyInlineMixin, admin.TabularInline):
     show_change_link = False
 
 
+class DraftThroughServiceMixin:
+    """Admin of a document that is added as a draft through its service, its lines typed
+    as text (``add_form`` with ``lines_text``; ``create_draft`` calls the service); the
+    change page shows it read-only with its inlines and saves only its notes. Never
+    deleted (cancel it)."""
+
+    add_form: type[forms.ModelForm]
+
+    def create_draft(self, request, data):
+        raise NotImplementedError
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+            kwargs["fields"] = [*self.add_form.Meta.fields, "lines_text"]
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return [*self.add_form.Meta.fields, "lines_text"]
+        return self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def get_inlines(self, request, obj):
+        return [] if obj is None else self.inlines
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save(update_fields=["notes", "updated_at"])
+            return
+        draft = self.create_draft(request, form.cleaned_data)
+        obj.pk, obj.number, obj.status = draft.pk, draft.number, draft.status
+        obj._state.adding = False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(PurchaseOrder)
-class PurchaseOrderAdmin(admin.ModelAdmin):
+class PurchaseOrderAdmin(DraftThroughServiceMixin, admin.ModelAdmin):
     list_display = [
         "number",
         "supplier",
@@ -176,29 +216,10 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
     inlines = [PurchaseOrderLineInline, PurchaseOrderEventInline]
     actions = ["send", "close_short", "cancel", "export_csv"]
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is None:
-            kwargs["form"] = PurchaseOrderAddForm
-            kwargs["fields"] = [*PurchaseOrderAddForm.Meta.fields, "lines_text"]
-        return super().get_form(request, obj, change=change, **kwargs)
+    add_form = PurchaseOrderAddForm
 
-    def get_fields(self, request, obj=None):
-        if obj is None:
-            return [*PurchaseOrderAddForm.Meta.fields, "lines_text"]
-        return self.fields
-
-    def get_readonly_fields(self, request, obj=None):
-        return [] if obj is None else self.readonly_fields
-
-    def get_inlines(self, request, obj):
-        return [] if obj is None else self.inlines
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            obj.save(update_fields=["notes", "updated_at"])
-            return
-        data = form.cleaned_data
-        po = purchasing.purchase_order_create(
+    def create_draft(self, request, data):
+        return purchasing.purchase_order_create(
             supplier=data["supplier"],
             warehouse=data["warehouse"],
             expected_date=data.get("expected_date"),
@@ -206,11 +227,6 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
             lines=data["lines_text"],
             actor=request.user,
         )
-        obj.pk, obj.number, obj.status = po.pk, po.number, po.status
-        obj._state.adding = False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="overdue", boolean=True)
     def overdue(self, po):
@@ -325,7 +341,7 @@ class TransferEventInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 
 @admin.register(Transfer)
-class TransferAdmin(admin.ModelAdmin):
+class TransferAdmin(DraftThroughServiceMixin, admin.ModelAdmin):
     list_display = ["number", "source", "destination", "status", "expected_date", "dispatched_at"]
     list_select_related = ["source", "destination"]
     list_filter = ["status", "source", "destination"]
@@ -345,29 +361,10 @@ class TransferAdmin(admin.ModelAdmin):
     inlines = [TransferLineInline, TransferEventInline]
     actions = ["dispatch_transfers", "cancel", "export_csv"]
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is None:
-            kwargs["form"] = TransferAddForm
-            kwargs["fields"] = [*TransferAddForm.Meta.fields, "lines_text"]
-        return super().get_form(request, obj, change=change, **kwargs)
+    add_form = TransferAddForm
 
-    def get_fields(self, request, obj=None):
-        if obj is None:
-            return [*TransferAddForm.Meta.fields, "lines_text"]
-        return self.fields
-
-    def get_readonly_fields(self, request, obj=None):
-        return [] if obj is None else self.readonly_fields
-
-    def get_inlines(self, request, obj):
-        return [] if obj is None else self.inlines
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            obj.save(update_fields=["notes", "updated_at"])
-            return
-        data = form.cleaned_data
-        transfer = transfers.transfer_create(
+    def create_draft(self, request, data):
+        return transfers.transfer_create(
             source=data["source"],
             destination=data["destination"],
             expected_date=data.get("expected_date"),
@@ -375,11 +372,6 @@ class TransferAdmin(admin.ModelAdmin):
             lines=data["lines_text"],
             actor=request.user,
         )
-        obj.pk, obj.number, obj.status = transfer.pk, transfer.number, transfer.status
-        obj._state.adding = False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="receive")
     def receive_link(self, transfer):
