@@ -37,11 +37,10 @@ from fulfillment.resources import ShippingRateResource
 from fulfillment.services import booking, shipping
 from oms.admin import (
     ReadOnlyInlineMixin,
-    ReasonForm,
     ViewOnlyAdminMixin,
-    action_form,
     call_in_own_transaction,
     run_action,
+    run_reason_action,
     save_changed_fields,
 )
 from oms.csv_admin import CsvImportExportAdmin
@@ -122,30 +121,20 @@ class FulfillmentOrderAdmin(OrderAdmin):
 
     @admin.action(description="Cancel selected orders…", permissions=["change"])
     def cancel_orders(self, request, queryset):
-        form, response = action_form(
+        return run_reason_action(
             self,
             request,
             queryset,
-            ReasonForm,
+            lambda order, reason: services.order_cancel_and_release(
+                order=order, reason=reason, actor=request.user
+            ),
             action="cancel_orders",
             title="Cancel orders",
             submit="Cancel orders",
             intro="Open shipments are cancelled and their reserved stock released. "
             "Orders with anything shipped cannot be cancelled.",
-        )
-        if response:
-            return response
-        reason = form.cleaned_data["reason"]
-        run_action(
-            self,
-            request,
-            queryset,
-            lambda order: services.order_cancel_and_release(
-                order=order, reason=reason, actor=request.user
-            ),
             done="Cancelled",
         )
-        return None
 
 
 admin.site.unregister(Order)

@@ -31,10 +31,9 @@ from inventory.models import (
 from inventory.services import MAX_QUANTITY
 from oms.admin import (
     ReadOnlyInlineMixin,
-    ReasonForm,
     ViewOnlyAdminMixin,
-    action_form,
     run_action,
+    run_reason_action,
 )
 from oms.csvio import stream_csv
 
@@ -264,54 +263,34 @@ class PurchaseOrderAdmin(DraftThroughServiceMixin, admin.ModelAdmin):
         description="Close selected short (the rest will not come)…", permissions=["change"]
     )
     def close_short(self, request, queryset):
-        form, response = action_form(
+        return run_reason_action(
             self,
             request,
             queryset,
-            ReasonForm,
+            lambda po, reason: purchasing.purchase_order_close(
+                purchase_order=po, reason=reason, actor=request.user
+            ),
             action="close_short",
             title="Close short",
             submit="Close",
             intro="What was not delivered no longer counts as on order.",
-        )
-        if response:
-            return response
-        reason = form.cleaned_data["reason"]
-        run_action(
-            self,
-            request,
-            queryset,
-            lambda po: purchasing.purchase_order_close(
-                purchase_order=po, reason=reason, actor=request.user
-            ),
             done="Closed",
         )
-        return None
 
     @admin.action(description="Cancel selected purchase orders…", permissions=["change"])
     def cancel(self, request, queryset):
-        form, response = action_form(
+        return run_reason_action(
             self,
             request,
             queryset,
-            ReasonForm,
+            lambda po, reason: purchasing.purchase_order_cancel(
+                purchase_order=po, reason=reason, actor=request.user
+            ),
             action="cancel",
             title="Cancel purchase orders",
             submit="Cancel them",
-        )
-        if response:
-            return response
-        reason = form.cleaned_data["reason"]
-        run_action(
-            self,
-            request,
-            queryset,
-            lambda po: purchasing.purchase_order_cancel(
-                purchase_order=po, reason=reason, actor=request.user
-            ),
             done="Cancelled",
         )
-        return None
 
     @admin.action(description="Export selected as CSV (one row per line)", permissions=["view"])
     def export_csv(self, request, queryset):

@@ -154,6 +154,39 @@ class ReasonForm(forms.Form):
     )
 
 
+def run_reason_action(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    service: Callable[[Any, str], Any],
+    *,
+    action: str,
+    title: str,
+    submit: str,
+    done: str,
+    intro: str = "",
+) -> TemplateResponse | None:
+    """An action that asks for a reason first (hold, cancel, reject, close short): the
+    ``ReasonForm`` page of ``action_form``, then ``service(obj, reason)`` for each
+    selected object as ``run_action`` calls it. Returns the page to show, or None once
+    the action ran (the changelist then shows its messages)."""
+    form, response = action_form(
+        modeladmin,
+        request,
+        queryset,
+        ReasonForm,
+        action=action,
+        title=title,
+        submit=submit,
+        intro=intro,
+    )
+    if response:
+        return response
+    reason = form.cleaned_data["reason"]
+    run_action(modeladmin, request, queryset, lambda obj: service(obj, reason), done=done)
+    return None
+
+
 class ReadOnlyInlineMixin:
     """An inline that only shows rows: they are written by services."""
 

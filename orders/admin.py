@@ -12,10 +12,9 @@ from django.db.models import Count
 
 from oms.admin import (
     ReadOnlyInlineMixin,
-    ReasonForm,
     ViewOnlyAdminMixin,
-    action_form,
     run_action,
+    run_reason_action,
     save_changed_fields,
 )
 from oms.csv_admin import CsvImportExportAdmin
@@ -284,27 +283,19 @@ class OrderAdmin(CsvImportExportAdmin):
 
     @admin.action(description="Hold selected orders…", permissions=["change"])
     def hold_orders(self, request, queryset):
-        form, response = action_form(
+        return run_reason_action(
             self,
             request,
             queryset,
-            ReasonForm,
+            lambda order, reason: services.order_hold(
+                order=order, reason=reason, actor=request.user
+            ),
             action="hold_orders",
             title="Hold orders",
             submit="Hold",
             intro="Held orders keep their reservations but nothing ships until released.",
-        )
-        if response:
-            return response
-        reason = form.cleaned_data["reason"]
-        run_action(
-            self,
-            request,
-            queryset,
-            lambda order: services.order_hold(order=order, reason=reason, actor=request.user),
             done="Held",
         )
-        return None
 
     @admin.action(description="Mark selected orders paid", permissions=["change"])
     def mark_paid(self, request, queryset):

@@ -15,10 +15,9 @@ from fulfillment.document_views import pdf_response
 from fulfillment.documents import merge_pdfs
 from oms.admin import (
     ReadOnlyInlineMixin,
-    ReasonForm,
     ViewOnlyAdminMixin,
-    action_form,
     run_action,
+    run_reason_action,
     save_changed_fields,
 )
 from returns import services
@@ -136,28 +135,18 @@ class ReturnRequestAdmin(admin.ModelAdmin):
 
     @admin.action(description="Reject selected returns…", permissions=["change"])
     def reject_returns(self, request, queryset):
-        form, response = action_form(
+        return run_reason_action(
             self,
             request,
             queryset,
-            ReasonForm,
+            lambda rma, reason: services.return_reject(
+                return_request=rma, reason=reason, actor=request.user
+            ),
             action="reject_returns",
             title="Reject returns",
             submit="Reject",
-        )
-        if response:
-            return response
-        reason = form.cleaned_data["reason"]
-        run_action(
-            self,
-            request,
-            queryset,
-            lambda rma: services.return_reject(
-                return_request=rma, reason=reason, actor=request.user
-            ),
             done="Rejected",
         )
-        return None
 
     @admin.action(
         description="Receive selected returns in full (restock where shipped)",

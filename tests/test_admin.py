@@ -535,6 +535,25 @@ def test_return_actions_approve_receive_and_refund(stock, manager_client):
     assert stock_ledger_mismatches() == []
 
 
+def test_rejecting_returns_asks_for_a_reason_first(stock, manager_client):
+    order = f.place([(stock.shirt, 2)])
+    f.confirm(order)
+    shipment_ship(shipment=order.shipments.get())
+    rma = return_request(order=order, lines=[{"sku": "TSHIRT-M", "quantity": 1}])
+
+    page = run_action(manager_client, ReturnRequest, "reject_returns", [rma])
+    assert page.status_code == 200 and "Reject returns" in page.content.decode()
+    rma.refresh_from_db()
+    assert rma.status == ReturnRequest.Status.REQUESTED
+
+    response = submit_action_form(
+        manager_client, ReturnRequest, "reject_returns", [rma], reason="Outside the window"
+    )
+    rma.refresh_from_db()
+    assert rma.status == ReturnRequest.Status.REJECTED
+    assert messages_of(response) == [("success", f"Rejected 1 return request: {rma.number}")]
+
+
 # --------------------------------------------------------------------------- stock forms
 
 

@@ -90,3 +90,62 @@ def test_manager_adds_and_dispatches_a_transfer(manager_client, setup):
     assert [(r["sku"], r["in_transit"]) for r in rows] == [("MUG-BLU", "5")]
     page = manager_client.get(reverse("admin:inventory_transfer_change", args=[transfer.pk]))
     assert f"/floor/stock/receive/transfer/{transfer.number}/" in page.content.decode()
+
+
+def test_close_short_and_cancel_ask_for_a_reason_then_move_the_orders(manager_client, setup):
+    wh, _, mug, supplier = setup
+    from inventory import purchasing
+
+    def sent_po():
+        po = purchasing.purchase_order_create(
+            supplier=supplier, warehouse=wh, lines=[{"product": mug, "quantity": 10}]
+        )
+        return purchasing.purchase_order_send(purchase_order=po)
+
+    partly, untouched = sent_po(), sent_po()
+    purchasing.purchase_order_receive(purchase_order=partly, quantities=[(mug, 4)])
+    changelist = reverse("admin:inventory_purchaseorder_changelist")
+
+    page = manager_client.post(
+        changelist, {"action": "close_short", "_selected_action": [partly.pk]}
+    )
+    assert page.status_code == 200 and "Close short" in page.content.decode()
+    partly.refresh_from_db()
+    assert partly.status == "partially_received"  # the page asked; nothing moved yet
+
+    blank = manager_client.post(
+        changelist,
+        {"action": "close_short", "apply": "1", "_selected_action": [partly.pk], "reason": " "},
+    )
+    assert blank.status_code == 200 and "This field is required" in blank.content.decode()
+
+    done = manager_client.post(
+        changelist,
+        {
+            "action": "close_short",
+            "apply": "1",
+            "_selected_action": [partly.pk, untouched.pk],
+            "reason": "Supplier out of stock",
+        },
+        follow=True,
+    )
+    text = done.content.decode()
+    partly.refresh_from_db()
+    untouched.refresh_from_db()
+    assert (partly.status, untouched.status) == ("received", "sent")
+    assert f"Closed 1 purchase order: {partly.number}" in text
+    assert f"{untouched.number}: " in text  # refused by name (nothing received: cancel it)
+    assert "Supplier out of stock" in partly.events.get(kind="closed_short").message
+
+    manager_client.post(
+        changelist,
+        {
+            "action": "cancel",
+            "apply": "1",
+            "_selected_action": [untouched.pk],
+            "reason": "Ordered twice",
+        },
+    )
+    untouched.refresh_from_db()
+    assert untouched.status == "cancelled"
+    assert untouched.events.get(kind="cancelled").message == "Cancelled: Ordered twice"
