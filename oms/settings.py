@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "fulfillment",
     "returns",
     "intake",
+    "demo",
 ]
 
 MIDDLEWARE = [

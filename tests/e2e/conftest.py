@@ -75,7 +75,7 @@ def demo_server(request, django_db_setup, django_db_blocker):
     from django.test.utils import setup_databases, teardown_databases
     from pytest_django.live_server_helper import LiveServer
 
-    from oms.demo import seed_demo
+    from demo.seeder import seed_demo
     from orders.delays import detect_delays
 
     created = None

@@ -7,11 +7,11 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
+from demo.seeder import seed_demo
 from fulfillment.models import OPEN_SHIPMENT_STATUSES, Shipment, ShipmentLine
 from inventory.forecasting import forecast_refresh
 from inventory.models import LowStockAlert
 from inventory.replenishment import check_low_stock
-from oms.demo import seed_demo
 from orders.delays import detect_delays
 from orders.models import Order, OrderEvent
 from returns.models import ReturnLine

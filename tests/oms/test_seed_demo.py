@@ -11,10 +11,10 @@ from django.db.models import Sum
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from demo.support import ean13
 from fulfillment.models import PickList, Shipment, ShipmentLine
 from inventory.models import Product, StockLevel, StockMovement, Warehouse
 from inventory.selectors import stock_ledger_mismatches
-from oms.demo import ean13
 from orders.models import Channel, Customer, Order, OrderEvent, OrderLine
 from returns.models import Refund, ReturnLine, ReturnRequest
 

@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from oms.demo import DEMO_USERS, MARKER_SKU, seed_demo
+from demo.data import DEMO_USERS, MARKER_SKU
+from demo.seeder import seed_demo
 
 
 class Command(BaseCommand):
