@@ -6,6 +6,7 @@ quantized to its own exponent (JPY 0, BRL 2, KWD 3) by ``quantize_money``.
 """
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
 
 from django.conf import settings
 
@@ -59,6 +60,7 @@ def currency_exponent(currency: str | None) -> int:
     return min(exponent, MONEY_DECIMAL_PLACES)
 
 
+@cache  # the exponents are constants; the CSV import asks once per money cell
 def _unit(currency: str | None) -> Decimal:
     return Decimal(1).scaleb(-currency_exponent(currency))
 
