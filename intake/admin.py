@@ -6,6 +6,7 @@ listed read-only (a failed outbox message can be sent again)."""
 from django import forms
 from django.contrib import admin, messages
 
+from intake.inbound.admin import ChannelIntakeAdminMixin, ChannelIntakeForm, WriteOnlyField
 from intake.models import ChannelListing, ChannelOutbox, ChannelStockPending
 from intake.sync.listings import channel_link_listings
 from intake.sync.outbound import channel_outbox_retry
@@ -14,7 +15,6 @@ from intake.sync.stock import channel_stock_push
 from oms.admin import ViewOnlyAdminMixin, run_action
 from orders.admin import ChannelAdmin
 from orders.api import CREDENTIALS, channel_connection_errors
-from orders.intake.admin import ChannelIntakeForm, WriteOnlyField
 from orders.models import Channel, Platform, mask_secret
 
 
@@ -70,16 +70,17 @@ class ChannelSyncForm(ChannelIntakeForm):
         return data
 
 
-class ChannelSyncAdmin(ChannelAdmin):
+class ChannelSyncAdmin(ChannelIntakeAdminMixin, ChannelAdmin):
     form = ChannelSyncForm
     actions = [
-        *ChannelAdmin.actions,
+        *ChannelIntakeAdminMixin.actions,
         "link_listings",
         "resync_stock",
         "reconcile_orders",
     ]
     fieldsets = [
         *ChannelAdmin.fieldsets,
+        ("Intake", {"fields": ChannelIntakeAdminMixin.intake_fields}),
         (
             "Platform connection",
             {"fields": ["platform", "api_url", *CREDENTIALS, "credentials_status"]},

@@ -218,5 +218,5 @@ class ViewOnlyAdminMixin:
         return False
 
 
-# The webhook and channel intake admin uses the helpers above.
+# The webhook admin uses the helpers above (the channel intake admin is intake.inbound.admin).
 from oms import webhooks_admin  # noqa: E402, F401

@@ -8,6 +8,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from fulfillment.api import OrderWorkflowViewSet, PickListViewSet, ShipmentViewSet
 from fulfillment.carrier_webhooks import CarrierWebhookView
+from intake.inbound.views import ShopifyIntakeView, WooCommerceIntakeView
 from inventory.api import (
     ProductViewSet,
     StockMovementViewSet,
@@ -24,7 +25,6 @@ from inventory.replenishment_api import ReplenishmentViewSet
 from oms.security import docs_view
 from oms.webhooks_api import WebhookDeliveryViewSet, WebhookSubscriptionViewSet
 from orders.api import ChannelViewSet
-from orders.intake.views import ShopifyIntakeView, WooCommerceIntakeView
 from returns.api import ReturnViewSet
 
 

@@ -102,7 +102,7 @@ class ImportJob(models.Model):
 
 # --------------------------------------------------------------------------- webhooks
 # Outgoing webhooks (``oms.webhooks``) and the raw deliveries of the channel intake
-# endpoints (``orders.intake``).
+# endpoints (``intake.inbound``).
 
 
 def new_webhook_secret() -> str:

@@ -381,7 +381,7 @@ OMS_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("OMS_WEBHOOK_TIMEOUT_SECONDS"
 OMS_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("OMS_WEBHOOK_MAX_ATTEMPTS", "6"))
 OMS_WEBHOOK_BACKOFF_SECONDS = float(os.environ.get("OMS_WEBHOOK_BACKOFF_SECONDS", "30"))
 OMS_WEBHOOK_BACKOFF_MAX_SECONDS = 3600.0
-# Channel intake (orders.intake): the replaced secret stays valid this long after a
+# Channel intake (intake.inbound): the replaced secret stays valid this long after a
 # rotation; the public base URL shown with the intake URLs in the admin.
 OMS_INTAKE_SECRET_GRACE_HOURS = int(os.environ.get("OMS_INTAKE_SECRET_GRACE_HOURS", "24"))
 OMS_PUBLIC_URL = os.environ.get("OMS_PUBLIC_URL", "").rstrip("/")

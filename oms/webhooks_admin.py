@@ -6,13 +6,11 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
-from django.urls import reverse
 from django.utils.html import format_html
 
 from oms import webhooks
 from oms.admin import ReadOnlyInlineMixin, ViewOnlyAdminMixin, run_action
 from oms.models import (
-    IntakeDelivery,
     WebhookDelivery,
     WebhookEvent,
     WebhookSubscription,
@@ -163,74 +161,3 @@ class WebhookDeliveryAdmin(RedeliverPermissionMixin, ViewOnlyAdminMixin, admin.M
             lambda delivery: webhooks.redeliver(delivery=delivery, actor=request.user),
             done="Queued again",
         )
-
-
-@admin.register(IntakeDelivery)
-class IntakeDeliveryAdmin(RedeliverPermissionMixin, ViewOnlyAdminMixin, admin.ModelAdmin):
-    """Every order webhook a platform sent, as received; what became of it."""
-
-    list_display = [
-        "id",
-        "received_at",
-        "channel",
-        "platform",
-        "topic",
-        "external_id",
-        "status",
-        "order_link",
-        "duplicates",
-    ]
-    list_select_related = ["channel", "order"]
-    list_filter = ["status", "platform", "channel", "topic"]
-    search_fields = ["external_id", "delivery_id", "order__number", "message"]
-    date_hierarchy = "received_at"
-    fields = [
-        "channel",
-        "platform",
-        "topic",
-        "delivery_id",
-        "external_id",
-        "source_updated_at",
-        "status",
-        "message",
-        "order",
-        "duplicates",
-        "received_at",
-        "processed_at",
-        "headers",
-        "pretty_body",
-    ]
-    readonly_fields = fields
-    actions = ["reprocess"]
-
-    @admin.display(description="order", ordering="order__number")
-    def order_link(self, delivery):
-        if delivery.order_id is None:
-            return "-"
-        url = reverse("admin:orders_order_change", args=[delivery.order_id])
-        return format_html('<a href="{}">{}</a>', url, delivery.order.number)
-
-    @admin.display(description="body")
-    def pretty_body(self, delivery):
-        try:
-            shown = json.dumps(json.loads(delivery.body), indent=2, ensure_ascii=False)
-        except (ValueError, RecursionError):
-            shown = delivery.body
-        return format_html("<pre>{}</pre>", shown)
-
-    @admin.action(
-        description="Re-process (apply the stored payload again)", permissions=["redeliver"]
-    )
-    def reprocess(self, request, queryset):
-        from orders.intake.services import intake_reprocess
-
-        results = run_action(
-            self,
-            request,
-            queryset,
-            lambda delivery: intake_reprocess(delivery=delivery, actor=request.user),
-            done="Re-processed",
-        )
-        for result in results:
-            level = messages.SUCCESS if result.status == "processed" else messages.WARNING
-            self.message_user(request, f"#{result.delivery.pk}: {result.message}", level)

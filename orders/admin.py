@@ -19,7 +19,6 @@ from oms.admin import (
 )
 from oms.csv_admin import CsvImportExportAdmin
 from orders import services
-from orders.intake.admin import ChannelIntakeAdminMixin
 from orders.models import Channel, Customer, Order, OrderEvent, OrderLine, Payment
 from orders.resources import OrderResource
 
@@ -38,7 +37,9 @@ CLOSED_STATUSES = {Order.Status.SHIPPED, Order.Status.DELIVERED, Order.Status.CA
 
 
 @admin.register(Channel)
-class ChannelAdmin(ChannelIntakeAdminMixin, admin.ModelAdmin):
+class ChannelAdmin(admin.ModelAdmin):
+    """The channel's own settings; intake/admin.py adds its webhook and sync settings."""
+
     list_display = [
         "code",
         "name",
@@ -64,7 +65,6 @@ class ChannelAdmin(ChannelIntakeAdminMixin, admin.ModelAdmin):
                 ]
             },
         ),
-        ("Intake", {"fields": ChannelIntakeAdminMixin.intake_fields}),
     ]
 
     def get_readonly_fields(self, request, obj=None):

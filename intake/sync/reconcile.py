@@ -1,5 +1,5 @@
 """Reconciliation: ask the channel for the orders updated since its cursor and pass each
-through the same intake as the webhooks (``orders.intake.services.intake_receive``:
+through the same intake as the webhooks (``intake.inbound.services.intake_receive``:
 kept as a delivery, idempotent by the platform's order id), so an order whose webhook
 was lost arrives exactly once, and one that did arrive is only brought up to date.
 
@@ -20,11 +20,11 @@ from datetime import UTC, datetime, timedelta
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from intake.inbound import services as intake_services
+from intake.inbound import shopify as shopify_intake
+from intake.inbound import woocommerce as woo_intake
 from intake.models import ChannelSyncState
 from intake.sync.http import ShopifyClient, Transport, client_for
-from orders.intake import services as intake_services
-from orders.intake import shopify as shopify_intake
-from orders.intake import woocommerce as woo_intake
 from orders.models import Channel, Order
 
 DEFAULT_LOOKBACK = timedelta(days=1)

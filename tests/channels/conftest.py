@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 from rest_framework.test import APIClient
 
-from orders.intake.common import base64_hmac
+from intake.inbound.common import base64_hmac
 from tests import factories as f
 from tests.api.conftest import anon_api, api, manager_api, warehouse_api  # noqa: F401
 

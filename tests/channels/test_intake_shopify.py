@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from fulfillment.models import Shipment
 from fulfillment.services import shipment_start_picking
+from intake.inbound.services import channel_rotate_webhook_secret, intake_reprocess
 from inventory.models import Product
 from oms.models import IntakeDelivery, IntakeSecretRotation
-from orders.intake.services import channel_rotate_webhook_secret, intake_reprocess
 from orders.models import Order, OrderEvent
 from tests import factories as f
 from tests.channels.conftest import SHOPIFY_SECRET, fixture
@@ -131,7 +131,7 @@ def test_unsigned_or_mis_signed_delivery_is_refused_and_nothing_written(shop, pl
 
 
 def test_a_tampered_body_fails_the_signature(shop, platform):
-    from orders.intake.common import base64_hmac
+    from intake.inbound.common import base64_hmac
     from tests.channels.conftest import body_of
 
     signed = base64_hmac(SHOPIFY_SECRET, body_of(fixture(CREATE)))

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 import pytest
 from django.core.management import call_command
 
+from intake.inbound.services import intake_receive
 from intake.models import ChannelSyncState
 from intake.sync.reconcile import channel_orders_reconcile
-from orders.intake.services import intake_receive
 from orders.models import Order
 from tests import factories as f
 

@@ -408,8 +408,8 @@ def test_a_blocked_customer_over_the_limit_is_held_with_its_failed_rules_everywh
 def test_an_intake_hold_released_later_meets_the_same_rules_and_names_them(world, client):
     """A webhook order held for an unknown SKU, fixed once the product exists: released,
     it meets the auto-confirm rules as a new order would, and the hold lists them."""
+    from intake.inbound.services import intake_reprocess
     from oms.models import IntakeDelivery
-    from orders.intake.services import intake_reprocess
 
     Customer.objects.create(
         email=EMAIL, name="Ana Lima", blocked=True, blocked_reason="chargebacks"

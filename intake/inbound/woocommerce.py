@@ -26,9 +26,9 @@ charged.
 import re
 from decimal import Decimal
 
+from intake.inbound import common
+from intake.inbound.common import FS, MappedLine, MappedOrder, MappingError
 from oms.money import quantize_money
-from orders.intake import common
-from orders.intake.common import FS, MappedLine, MappedOrder, MappingError
 
 PLATFORM = "woocommerce"
 SIGNATURE_HEADER = "HTTP_X_WC_WEBHOOK_SIGNATURE"

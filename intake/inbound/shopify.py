@@ -25,9 +25,9 @@ itemise them), the rest is shared over the lines. Shipping counts at its
 
 from decimal import Decimal
 
+from intake.inbound import common
+from intake.inbound.common import FS, MappedLine, MappedOrder, MappingError
 from oms.money import quantize_money
-from orders.intake import common
-from orders.intake.common import FS, MappedLine, MappedOrder, MappingError
 
 PLATFORM = "shopify"
 SIGNATURE_HEADER = "HTTP_X_SHOPIFY_HMAC_SHA256"

@@ -1,9 +1,10 @@
-"""The channel admin's intake part (mixed into ``orders.admin.ChannelAdmin``): the
+"""The channel admin's intake part (mixed into ``intake.admin.ChannelSyncAdmin``): the
 webhook secret is write-only (never displayed after it was set), generated and shown
 once by an action, or pasted (Shopify shows its own signing secret); a change keeps the
 previous secret valid for ``OMS_INTAKE_SECRET_GRACE_HOURS``; the intake URLs to give the
 platforms are shown on the channel page."""
 
+import json
 from datetime import timedelta
 
 from django import forms
@@ -13,8 +14,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from oms.models import IntakeSecretRotation
-from orders.intake.services import channel_rotate_webhook_secret, channel_set_webhook_secret
+from intake.inbound.services import (
+    channel_rotate_webhook_secret,
+    channel_set_webhook_secret,
+    intake_reprocess,
+)
+from oms.admin import ViewOnlyAdminMixin, run_action
+from oms.models import IntakeDelivery, IntakeSecretRotation
+from oms.webhooks_admin import RedeliverPermissionMixin
 from orders.models import Channel
 
 
@@ -110,3 +117,72 @@ class ChannelIntakeAdminMixin:
                 f"{getattr(settings, 'OMS_INTAKE_SECRET_GRACE_HOURS', 24)} h)",
                 messages.WARNING,
             )
+
+
+@admin.register(IntakeDelivery)
+class IntakeDeliveryAdmin(RedeliverPermissionMixin, ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Every order webhook a platform sent, as received; what became of it."""
+
+    list_display = [
+        "id",
+        "received_at",
+        "channel",
+        "platform",
+        "topic",
+        "external_id",
+        "status",
+        "order_link",
+        "duplicates",
+    ]
+    list_select_related = ["channel", "order"]
+    list_filter = ["status", "platform", "channel", "topic"]
+    search_fields = ["external_id", "delivery_id", "order__number", "message"]
+    date_hierarchy = "received_at"
+    fields = [
+        "channel",
+        "platform",
+        "topic",
+        "delivery_id",
+        "external_id",
+        "source_updated_at",
+        "status",
+        "message",
+        "order",
+        "duplicates",
+        "received_at",
+        "processed_at",
+        "headers",
+        "pretty_body",
+    ]
+    readonly_fields = fields
+    actions = ["reprocess"]
+
+    @admin.display(description="order", ordering="order__number")
+    def order_link(self, delivery):
+        if delivery.order_id is None:
+            return "-"
+        url = reverse("admin:orders_order_change", args=[delivery.order_id])
+        return format_html('<a href="{}">{}</a>', url, delivery.order.number)
+
+    @admin.display(description="body")
+    def pretty_body(self, delivery):
+        try:
+            shown = json.dumps(json.loads(delivery.body), indent=2, ensure_ascii=False)
+        except (ValueError, RecursionError):
+            shown = delivery.body
+        return format_html("<pre>{}</pre>", shown)
+
+    @admin.action(
+        description="Re-process (apply the stored payload again)", permissions=["redeliver"]
+    )
+    def reprocess(self, request, queryset):
+        results = run_action(
+            self,
+            request,
+            queryset,
+            lambda delivery: intake_reprocess(delivery=delivery, actor=request.user),
+            done="Re-processed",
+        )
+        for result in results:
+            level = messages.SUCCESS if result.status == "processed" else messages.WARNING
+            self.message_user(request, f"#{result.delivery.pk}: {result.message}", level)

@@ -48,6 +48,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from intake.inbound import shopify, woocommerce
+from intake.inbound.common import REQUIRED_ADDRESS, MappedOrder, MappingError
 from inventory.models import Product
 from oms import webhooks
 from oms.actors import actor_name
@@ -57,8 +59,6 @@ from oms.models import IntakeDelivery, IntakeSecretRotation
 from oms.money import quantize_money
 from orders import services as order_services
 from orders.exceptions import DuplicateOrder, OrderInvalid
-from orders.intake import shopify, woocommerce
-from orders.intake.common import REQUIRED_ADDRESS, MappedOrder, MappingError
 from orders.models import FINANCIAL_TRANSITIONS, Channel, Order, OrderEvent, OrderLine
 
 PLATFORMS = {shopify.PLATFORM: shopify, woocommerce.PLATFORM: woocommerce}

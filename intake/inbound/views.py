@@ -15,8 +15,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from orders.intake import shopify, woocommerce
-from orders.intake.services import channel_accepted_secrets, intake_receive
+from intake.inbound import shopify, woocommerce
+from intake.inbound.services import channel_accepted_secrets, intake_receive
 from orders.models import Channel
 
 
