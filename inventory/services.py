@@ -12,13 +12,13 @@ from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from inventory.exceptions import CountNeedsConfirmation, InsufficientStock, StockError
 from inventory.models import Product, StockLevel, StockMovement, Warehouse
 from oms.actors import actor_name
-from oms.db import fetch, write_together
+from oms.db import insert_new
 
 Kind = StockMovement.Kind
 # Movements that make stock available; backordered lines get a chance at it.
@@ -57,22 +57,14 @@ def stock_lock_levels(*, pairs: Iterable[tuple[int, int]] = (), product_ids: Ite
     product_ids = set(product_ids)
     if not pairs and not product_ids:
         return {}
-    clauses, params = [], []
-    if product_ids:
-        clauses.append(f"t0.product_id IN ({', '.join(['%s'] * len(product_ids))})")
-        params.extend(sorted(product_ids))
-    for pair in sorted(pairs):
-        clauses.append("(t0.product_id = %s AND t0.warehouse_id = %s)")
-        params.extend(pair)
-    # A hand-written WHERE (oms.db.fetch): on every allocation and stock change,
-    # compiling this query with the ORM cost more than running it.
-    levels = fetch(
-        StockLevel,
-        " OR ".join(clauses),
-        params,
-        related=("product", "warehouse"),
-        order_by="t0.id",
-        for_update=True,
+    wanted = Q(product_id__in=product_ids) if product_ids else Q()
+    for product_id, warehouse_id in pairs:
+        wanted |= Q(product_id=product_id, warehouse_id=warehouse_id)
+    levels = (
+        StockLevel.objects.select_for_update(of=("self",))
+        .select_related("product", "warehouse")
+        .filter(wanted)
+        .order_by("pk")
     )
     return {(lv.product_id, lv.warehouse_id): lv for lv in levels}
 
@@ -140,20 +132,20 @@ def _offer_to_backorders(product_ids: set[int]) -> None:
     )
 
 
-def _levels_update(deltas: list[tuple[int, int, int]], now) -> tuple[str, list]:
-    """PostgreSQL: the one UPDATE that adds (level id, on_hand delta, reserved delta) to
-    already locked levels, however many."""
-    values = ", ".join(["(%s::bigint, %s::integer, %s::integer)"] * len(deltas))
-    return (
-        "UPDATE inventory_stocklevel AS s SET on_hand = s.on_hand + v.d_on_hand, "
-        "reserved = s.reserved + v.d_reserved, updated_at = %s "
-        f"FROM (VALUES {values}) AS v(id, d_on_hand, d_reserved) WHERE s.id = v.id",
-        [now, *(x for delta in deltas for x in delta)],
-    )
-
-
 def _update_levels(deltas: list[tuple[int, int, int]], now) -> None:
-    """The same, one statement per level (databases other than PostgreSQL)."""
+    """Add (level id, on_hand delta, reserved delta) to already locked levels.
+    PostgreSQL: one UPDATE however many levels (an order's statements do not grow with
+    its lines); elsewhere one per level."""
+    if connection.vendor == "postgresql":
+        values = ", ".join(["(%s::bigint, %s::integer, %s::integer)"] * len(deltas))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE inventory_stocklevel AS s SET on_hand = s.on_hand + v.d_on_hand, "
+                "reserved = s.reserved + v.d_reserved, updated_at = %s "
+                f"FROM (VALUES {values}) AS v(id, d_on_hand, d_reserved) WHERE s.id = v.id",
+                [now, *(x for delta in deltas for x in delta)],
+            )
+        return
     for pk, d_on_hand, d_reserved in deltas:
         StockLevel.objects.filter(pk=pk).update(
             on_hand=F("on_hand") + d_on_hand,
@@ -245,20 +237,15 @@ def _stock_apply(*, changes, actor, levels, create_missing) -> list[StockMovemen
         for c in changes
         if c.on_hand_delta or c.reserved_delta
     ]
-    # PostgreSQL: the levels' UPDATE, their change marks (for the channels) and their
-    # ledger rows' INSERT in one round trip.
+    # The levels' UPDATE, their change marks (for the channels), their ledger rows.
     now = timezone.now()
     marks = sorted((levels[key].pk, key[0]) for key, (d1, d2) in totals.items() if d1 or d2)
-    statements = []
-    if deltas and connection.vendor == "postgresql":
-        statements.append(_levels_update(sorted(deltas), now))
-        statements.append(_marks_upsert(marks, now))
-    elif deltas:
+    if deltas:
         _update_levels(sorted(deltas), now)
         sql, params = _marks_upsert(marks, now)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-    write_together(statements=statements, insert=[movements], wait=False)
+    insert_new(movements)
     if marks and STOCK_CHANGE_LISTENERS:
         _tell_listeners({product_id for _, product_id in marks})
     for key, (d_on_hand, d_reserved) in totals.items():

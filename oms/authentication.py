@@ -8,7 +8,6 @@ from django.db import connection
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
-from oms.db import read_cursor
 from oms.roles import remember_roles
 
 
@@ -25,7 +24,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
             return super().authenticate_credentials(key)
         token_model, user_model = self.get_model(), get_user_model()
         statement, user_columns = _token_user_roles_sql(token_model, user_model)
-        with read_cursor(connection) as cursor:
+        with connection.cursor() as cursor:
             cursor.execute(statement, [key])
             row = cursor.fetchone()
         if row is None:

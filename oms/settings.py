@@ -137,18 +137,6 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Prepared statements for the hot reads (oms.db.read_cursor): a statement is
-    # prepared on its connection after this many runs, with a generic plan (PostgreSQL
-    # plans it once). Django keeps them off by default for connection poolers in
-    # transaction mode (PgBouncer before 1.21): there, set DB_PREPARE_THRESHOLD=off.
-    threshold = os.environ.get("DB_PREPARE_THRESHOLD", "5").strip().lower()
-    options = DATABASES["default"].setdefault("OPTIONS", {})
-    if threshold in ("", "off", "none"):
-        options["prepare_threshold"] = None
-    else:
-        options["prepare_threshold"] = int(threshold)
-        options.setdefault("options", "-c plan_cache_mode=force_generic_plan")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the web server and the q2 cluster share the demo file.
     DATABASES["default"].setdefault("OPTIONS", {}).update(

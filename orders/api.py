@@ -21,7 +21,7 @@ from oms.api import (
     represent,
     validated_data,
 )
-from oms.db import fetch, primed
+from oms.db import primed
 from oms.roles import MANAGER, has_role, is_manager
 from orders import delays, services
 from orders.models import Channel, Order, OrderEvent, OrderLine, Payment, Platform, mask_secret
@@ -187,8 +187,7 @@ class LineInSerializer(serializers.Serializer):
 
 
 class ChannelCodeField(serializers.SlugRelatedField):
-    """A channel by its code, read with ``oms.db.fetch`` (no ORM query compiled on every
-    placement); DRF's messages for an unknown or malformed code."""
+    """A channel by its code; DRF's messages for an unknown or malformed code."""
 
     def __init__(self, **kwargs):
         super().__init__(slug_field="code", queryset=Channel.objects.all(), **kwargs)
@@ -196,10 +195,10 @@ class ChannelCodeField(serializers.SlugRelatedField):
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, str | int):
             self.fail("invalid")
-        found = fetch(Channel, "t0.code = %s", [str(data)])
-        if not found:
+        found = Channel.objects.filter(code=str(data)).first()
+        if found is None:
             self.fail("does_not_exist", slug_name=self.slug_field, value=str(data))
-        return found[0]
+        return found
 
 
 class OrderCreateSerializer(serializers.Serializer):
@@ -245,8 +244,7 @@ class OrderCreateSerializer(serializers.Serializer):
         from inventory.models import Product
 
         skus = sorted({line["sku"] for line in lines})
-        where = f"t0.sku IN ({', '.join(['%s'] * len(skus))})"
-        known = {p.sku: p for p in fetch(Product, where, skus)}
+        known = {p.sku: p for p in Product.objects.filter(sku__in=skus)}
         errors = [
             {"sku": [f"Unknown SKU {line['sku']!r}."]} if line["sku"] not in known else {}
             for line in lines

@@ -24,16 +24,7 @@ from django.utils import timezone
 from inventory.models import Product
 from oms import webhooks
 from oms.actors import actor_name
-from oms.db import (
-    fetch,
-    insert_new,
-    insert_unless_duplicate,
-    prime_related,
-    primed,
-    save_fields,
-    update_column,
-    write_together,
-)
+from oms.db import insert_new, insert_unless_duplicate, prime_related, primed, save_fields
 from oms.exceptions import Conflict, InvalidTransition
 from oms.money import (
     MAX_MONEY,
@@ -89,48 +80,21 @@ def order_add_event(
 
 
 def order_add_events(*, order: Order, events: Sequence[OrderEvent]) -> list[OrderEvent]:
-    """Save several events of ``order`` in one INSERT, or hold them until
-    ``order_flush_events`` while an intake has the order's events deferred (see
-    ``order_place(prime=True)``)."""
-    pending = getattr(order, "_oms_pending_events", None)
-    if pending is not None:
-        pending.extend(events)
-    else:
-        events = insert_new(list(events))
+    """Save several events of ``order`` in one INSERT (and keep a timeline kept in
+    memory by ``order_place`` complete)."""
+    events = insert_new(list(events))
     timeline = primed(order, "events")
-    if timeline is not None:  # keep an order's primed timeline complete
+    if timeline is not None:
         timeline.extend(events)
-    return list(events)
-
-
-def order_flush_events(order: Order) -> None:
-    """Write what was held back since ``order_place(prime=True)``: the events (one
-    INSERT, in the order they happened) and the order's changed fields (status,
-    confirmation, allocation progress: one UPDATE), in one round trip; then stop
-    holding back."""
-    pending = order.__dict__.pop("_oms_pending_events", None)
-    fields = order.__dict__.pop("_oms_pending_fields", None)
-    write_together(
-        insert=[pending] if pending else [],
-        update=[(order, sorted(fields))] if fields else [],
-        wait=False,
-    )
-
-
-def _save_order(order: Order, fields) -> None:
-    """Save these fields of the order, or, while an intake holds its writes back (see
-    ``order_place(prime=True)``), note them for ``order_flush_events``: the order was
-    inserted in this very transaction, which is the only one that can see it, and
-    nothing in between reads its row back."""
-    pending = order.__dict__.get("_oms_pending_fields")
-    if pending is not None:
-        pending.update(fields)
-    else:
-        save_fields(order, fields)
+    return events
 
 
 def order_lock(order: Order) -> Order:
-    """Lock the order row and refresh ``order`` in place with the committed values."""
+    """Lock the order row and refresh ``order`` in place with the committed values.
+
+    A service that takes ``locked=True`` skips this: its caller holds the order's row
+    (and its lines) already, because it locked them or inserted them in this very
+    transaction; that is all ``locked`` ever means."""
     fresh = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
     for field in Order._meta.concrete_fields:
         setattr(order, field.attname, getattr(fresh, field.attname))
@@ -143,7 +107,7 @@ def _transition(order: Order, new_status: str, move: str, *, extra_fields=()) ->
             entity="Order", number=order.number, current=order.status, move=move
         )
     order.status = new_status
-    _save_order(order, ["status", "updated_at", *extra_fields])
+    save_fields(order, ["status", "updated_at", *extra_fields])
 
 
 def add_business_days(start: datetime, days: int) -> datetime:
@@ -225,9 +189,8 @@ _FINGERPRINT_JSON = json.JSONEncoder(sort_keys=True)
 def customer_upsert(*, email: str, name: str = "", phone: str = "") -> Customer:
     """Find the customer by e-mail (case-insensitive) or create it; fills a missing name."""
     email = email.strip().lower()
-    # UPPER(email) as email__iexact compiles it, served by customer_email_upper_idx
-    found = fetch(Customer, "UPPER(t0.email) = UPPER(%s)", [email], order_by="t0.id", limit=1)
-    customer = found[0] if found else None
+    # email__iexact compiles to UPPER(email), served by customer_email_upper_idx
+    customer = Customer.objects.filter(email__iexact=email).order_by("pk").first()
     if customer is None:
         try:
             with transaction.atomic():
@@ -278,13 +241,12 @@ def order_place(
     ``(existing, False)``; different content raises DuplicateOrder. Concurrent identical
     calls are settled by the unique constraint, not by a read-then-write race.
 
-    ``prime``: keep the new lines, timeline and (no) shipments on the order as if
-    prefetched (``oms.db.prime_related``) for the rest of the caller's transaction, and
-    hold back its events and the changes of its own fields (status, confirmation,
-    allocation progress); the caller must ``order_flush_events`` before its transaction
-    ends (or the order stays as placed, without those events) and ``forget_primed``
-    before anything else changes the order. Only intake does this
-    (``fulfillment.services.intake.order_place_and_confirm``), in straight-line code.
+    Every write happens when the service makes it, whoever calls. ``prime`` changes
+    reads only: the new order comes back with its lines, timeline, (no) shipments and
+    payments as if prefetched (``oms.db.prime_related``), so the steps that follow in
+    the same transaction (auto-confirm rules, allocation, the API's answer) read them
+    from memory; the services keep those lists complete as they add to them, and the
+    caller drops them (``forget_primed``) before the object outlives the transaction.
     """
     customer = customer or {}
     address = {k: str((shipping_address or {}).get(k) or "").strip() for k in ADDRESS_FIELDS}
@@ -401,8 +363,8 @@ def order_place(
     if not saved:
         # Placed before (a replay), or by a concurrent transaction that won the unique
         # index (its row is committed now: the index made us wait for it).
-        [existing] = fetch(
-            Order, "t0.channel_id = %s AND t0.external_id = %s", [channel.pk, external_id]
+        existing = Order.objects.select_related("channel").get(
+            channel=channel, external_id=external_id
         )
         return _replay(existing, fingerprint), False
     return order, True
@@ -492,17 +454,11 @@ def _save_new_order(order: Order, parsed, *, actor, prime: bool) -> bool:
             for product, quantity, unit_price, discount in parsed
         ]
     )
-    if prime:
-        # The new order's lines and timeline are all in memory: later steps of the same
-        # intake (auto-confirm rules, allocation, the API's answer) read them from here,
-        # and its events (placed, confirmed, allocated...) are written together by
-        # order_flush_events at the end of the intake.
+    if prime:  # all of the new order's lines and (empty) relations are in memory
         prime_related(order, "lines", order_lines)
         prime_related(order, "events", [])
         prime_related(order, "shipments", [])
         prime_related(order, "payments", [])
-        order._oms_pending_events = []
-        order._oms_pending_fields = set()
     order_add_event(
         order=order,
         kind=EventKind.PLACED,
@@ -533,11 +489,9 @@ def _replay(existing: Order, fingerprint: str) -> Order:
 
 def order_confirm(*, order: Order, actor=None, locked: bool = False) -> Order:
     """pending (or on hold) -> confirmed. Allocation is done by the caller
-    (``fulfillment.services.order_confirm_and_allocate``). Locks the order, unless the
-    caller says it holds the row already (``locked``: it locked it, or inserted it in
-    this transaction, so no one else can see it; such a caller is inside its own
-    transaction and lets errors propagate out of it, so no savepoint is taken)."""
-    with transaction.atomic(savepoint=not locked):
+    (``fulfillment.services.order_confirm_and_allocate``). Locks the order unless
+    ``locked`` (see ``order_lock``)."""
+    with transaction.atomic():
         if not locked:
             order_lock(order)
         return _confirm(order, actor)
@@ -637,7 +591,7 @@ def order_cancel(*, order: Order, reason: str, actor=None) -> Order:
     _transition(order, Status.CANCELLED, "cancel", extra_fields=["cancel_reason"])
     for line in lines:
         line.quantity_cancelled = line.quantity
-    update_column(lines, "quantity_cancelled")
+    OrderLine.objects.bulk_update(lines, ["quantity_cancelled"])
     order_sync_progress(order=order, lines=lines)
     if order.financial_status == Order.FinancialStatus.AUTHORIZED:
         order_set_financial_status(
@@ -689,7 +643,7 @@ def order_sync_progress(
         order.fulfillment_status = fulfillment
         changed.append("fulfillment_status")
     if changed:
-        _save_order(order, [*changed, "updated_at"])
+        save_fields(order, [*changed, "updated_at"])
     if fulfillment == F.FULFILLED and order.status == Status.CONFIRMED:
         _transition(order, Status.SHIPPED, "mark shipped")
         order_add_event(

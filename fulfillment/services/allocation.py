@@ -27,8 +27,8 @@ from inventory.models import StockLevel, StockMovement, Warehouse
 from inventory.selectors import incoming
 from inventory.services import StockChange, stock_apply, stock_lock_levels
 from oms.actors import actor_name
-from oms.db import draw_ids, primed, retry_on_conflict, write_together
-from oms.numbering import format_number, next_numbers, sequence_name
+from oms.db import insert_new, primed, retry_on_conflict
+from oms.numbering import next_numbers
 from orders import services as order_services
 from orders.models import Order, OrderEvent, OrderLine, RoutingStrategy
 
@@ -205,9 +205,9 @@ def order_allocate(
     Locks the order, its lines, then every stock level of the products still needed
     (pk order). ``quiet``: when nothing could be allocated, write no event (backorder
     fills retry often). ``note`` prefixes the ``allocated`` event message ("Stock arrived").
-    ``locked``: the caller inserted the order and its lines in this transaction (intake),
-    so they are invisible to everyone else and their in-memory lines are current: no
-    order or line lock, no re-read.
+    ``locked``: the caller holds the order's row and lines (see
+    ``orders.services.order_lock``): no order or line lock; the lines are read through
+    the order (from memory right after ``order_place``).
     Retried as a whole on a deadlock or serialization failure when called outside a
     transaction; inside one it takes no savepoint (an error fails the caller's
     transaction, which its own outermost entry point retries).
@@ -216,8 +216,9 @@ def order_allocate(
         order_services.order_lock(order)
     if order.status != Order.Status.CONFIRMED:
         return []
-    lines = primed(order, "lines") if locked else None
-    if lines is None:
+    if locked:
+        lines = sorted(order.lines.all(), key=lambda line: line.pk)
+    else:
         lines = list(
             OrderLine.objects.select_for_update(of=("self",)).filter(order=order).order_by("pk")
         )
@@ -249,19 +250,13 @@ def _apply_plan(*, order: Order, plan: Plan, levels: dict, actor) -> list[Shipme
         by_warehouse[warehouse.pk].append((need, qty))
 
     points = plan.warehouses
-    # PostgreSQL: the shipments' ids and numbers in one statement, so that the shipments,
-    # their lines, the reservations and their ledger rows are written together at the
-    # end (held by an intake's ``writes_held``; otherwise now).
-    drawn = draw_ids(Shipment, len(points), also=sequence_name("shipment"))
-    keys = [(pk, format_number("shipment", value)) for pk, value in drawn] or [
-        (None, number) for number in next_numbers("shipment", len(points))
-    ]
-    shipments = [
-        Shipment(pk=pk, number=number, order=order, warehouse=warehouse)
-        for (pk, number), warehouse in zip(keys, points, strict=True)
-    ]
-    # Without drawn ids the INSERT must run now: the lines below need the keys.
-    write_together(insert=[shipments], wait=not drawn)
+    numbers = next_numbers("shipment", len(points))
+    shipments = insert_new(
+        [
+            Shipment(number=number, order=order, warehouse=warehouse)
+            for number, warehouse in zip(numbers, points, strict=True)
+        ]
+    )
     known = primed(order, "shipments")
     if known is not None:
         known.extend(shipments)  # keep a primed list complete (see order_place)
@@ -288,11 +283,8 @@ def _apply_plan(*, order: Order, plan: Plan, levels: dict, actor) -> list[Shipme
             )
     if changes:
         stock_apply(changes=changes, actor=actor, levels=levels)
-        write_together(  # one round trip, or held (see above)
-            insert=[shipment_lines],
-            columns=[(list(touched.values()), "quantity_allocated")],
-            wait=False,
-        )
+        insert_new(shipment_lines)
+        OrderLine.objects.bulk_update(list(touched.values()), ["quantity_allocated"])
     return shipments
 
 

@@ -2,7 +2,7 @@
 placement, then the one acceptance policy, ``order_accept``."""
 
 from oms import webhooks
-from oms.db import forget_primed, retry_on_conflict, writes_held
+from oms.db import forget_primed, retry_on_conflict
 from orders import autoconfirm
 from orders import services as order_services
 from orders.models import Order
@@ -23,15 +23,12 @@ def order_place_and_confirm(
     a caller that only serialises it next, like the API's answer; otherwise they are
     dropped, so later reads of a long-lived order object query the database."""
     # On an error the order object never reaches the caller, so there is nothing to undo.
-    # order.created and order.confirmed: one read of the subscriptions. The shipments,
-    # reservations, ledger rows, shipment lines, events and order fields written after
-    # the stock is locked go to the database together, in one round trip.
-    with webhooks.subscriptions_read_once(), writes_held():
+    # order.created and order.confirmed: one read of the subscriptions.
+    with webhooks.subscriptions_read_once():
         order, created = order_services.order_place(actor=actor, prime=True, **placement)
         if created:
             # Placed just now in this transaction: nobody else can see it to lock it.
             order_accept(order=order, actor=actor, locked=True)
-        order_services.order_flush_events(order)  # placed, confirmed, allocated: one INSERT
     if not keep_primed:
         forget_primed(order, "lines", "events", "shipments", "payments")
     return order, created
@@ -44,8 +41,8 @@ def order_accept(*, order: Order, actor=None, locked: bool = False) -> Order:
     all pass, confirm and route it; any fails, put it on hold naming the failed rules
     (the reason, and every rule's verdict in the ``held`` event's data: the review
     queue shows them). Elsewhere, and for an order no longer pending, nothing happens.
-    ``locked``: the caller placed the order in this very transaction (see
-    ``order_allocate``)."""
+    ``locked``: the caller holds the order's row and lines (see
+    ``orders.services.order_lock``)."""
     from fulfillment.services.allocation import order_confirm_and_allocate
 
     if order.status != Order.Status.PENDING or not order.channel.auto_confirm:

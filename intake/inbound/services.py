@@ -375,7 +375,7 @@ def _label_placeholder_lines(order: Order, lines: list[ResolvedLine]) -> None:
     placeholder product's)."""
     if not any(line.placeholder for line in lines):
         return
-    order_lines = list(order.lines.order_by("pk"))
+    order_lines = sorted(order.lines.all(), key=lambda line: line.pk)  # placement's, in memory
     changed = []
     for order_line, line in zip(order_lines, lines, strict=True):
         if line.placeholder:

@@ -392,20 +392,13 @@ def test_database_constraint_is_the_last_line_of_defence(product, wh):
     assert f.quantities(product, wh) == (5, 0)
 
 
-@pytest.mark.parametrize("one_execute", [True, False])  # one round trip / one per statement
-def test_stock_apply_updates_levels_and_writes_the_ledger_on_both_paths(
-    product, wh, other_wh, monkeypatch, one_execute
-):
+def test_stock_apply_updates_levels_and_writes_the_ledger(product, wh, other_wh):
     """Several changes on two levels, one netting to zero: the levels move by their sums,
     every non-zero change gets its movement (returned with its primary key) and the
-    ledger check stays clean, whether the level UPDATE and the ledger INSERT go in one
-    execute or one by one (server-side binding)."""
+    ledger check stays clean."""
     from inventory.selectors import stock_ledger_mismatches
     from inventory.services import StockChange, stock_apply
-    from oms import db as oms_db
 
-    if not one_execute:
-        monkeypatch.setattr(oms_db, "_binds_on_client", lambda cursor: False)
     stock_receive(product=product, warehouse=wh, quantity=10)
     stock_receive(product=product, warehouse=other_wh, quantity=4)
     changes = [
