@@ -5,6 +5,8 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 MAX_SCAN_QUANTITY = 9999
 MAX_WEIGHT_GRAMS = 1_000_000
@@ -46,9 +48,11 @@ class ScanForm(forms.Form):
         if "code" in data:
             quantity, code = parse_scan(data["code"], data.get("qty"))
             if not code:
-                raise forms.ValidationError("Scan a barcode or type a SKU")
+                raise forms.ValidationError(_("Scan a barcode or type a SKU"))
             if quantity < 1 or quantity > MAX_SCAN_QUANTITY:
-                raise forms.ValidationError(f"Quantity must be 1 to {MAX_SCAN_QUANTITY}")
+                raise forms.ValidationError(
+                    _("Quantity must be 1 to %(max)s") % {"max": MAX_SCAN_QUANTITY}
+                )
             data["quantity"], data["code"] = quantity, code
         return data
 
@@ -64,10 +68,10 @@ class WaveForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("action") == "oldest" and not data.get("count") and not data.get("code"):
-            raise forms.ValidationError("How many shipments go on the wave?")
+            raise forms.ValidationError(_("How many shipments go on the wave?"))
         data["shipments"] = [n for n in self.data.getlist("shipments") if n][:200]
         if data.get("action") == "selected" and not data["shipments"]:
-            raise forms.ValidationError("Tick the shipments to put on the wave")
+            raise forms.ValidationError(_("Tick the shipments to put on the wave"))
         return data
 
 
@@ -75,16 +79,18 @@ class ShortForm(forms.Form):
     """The bin holds fewer units than the list asks for: what is really there."""
 
     line = forms.IntegerField(min_value=1)
-    found = forms.IntegerField(min_value=0, max_value=1_000_000, label="Found in the bin")
+    found = forms.IntegerField(
+        min_value=0, max_value=1_000_000, label=gettext_lazy("Found in the bin")
+    )
 
 
 class ShipForm(forms.Form):
     """Last step at the pack station: the parcel's weight and, optionally, the service."""
 
     weight_grams = forms.IntegerField(
-        min_value=1, max_value=MAX_WEIGHT_GRAMS, label="Weight (g)", required=True
+        min_value=1, max_value=MAX_WEIGHT_GRAMS, label=gettext_lazy("Weight (g)"), required=True
     )
-    service = forms.ChoiceField(required=False, label="Service")
+    service = forms.ChoiceField(required=False, label=gettext_lazy("Service"))
 
     def __init__(self, *args, services=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -104,7 +110,9 @@ class ShipForm(forms.Form):
 class ParcelForm(forms.Form):
     """One more box at the pack station: its weight ("1.2kg" too) and, optionally, size."""
 
-    weight_grams = forms.IntegerField(min_value=1, max_value=MAX_WEIGHT_GRAMS, label="Weight (g)")
+    weight_grams = forms.IntegerField(
+        min_value=1, max_value=MAX_WEIGHT_GRAMS, label=gettext_lazy("Weight (g)")
+    )
     length_cm = forms.DecimalField(
         min_value=Decimal("0.1"), max_value=1000, decimal_places=1, required=False
     )

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from inventory.models import Warehouse
 from orders.models import MoneyField, Order, OrderLine
@@ -10,10 +12,10 @@ class PickList(models.Model):
     """A wave: several shipments of one warehouse picked in one walk."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        IN_PROGRESS = "in_progress", "In progress"
-        DONE = "done", "Done"
-        CANCELLED = "cancelled", "Cancelled"
+        OPEN = "open", pgettext_lazy("pick list status", "Open")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
 
     number = models.CharField(max_length=20, unique=True)
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="pick_lists")
@@ -143,13 +145,13 @@ class Shipment(models.Model):
     """A fulfillment order: what one point ships for one order."""
 
     class Status(models.TextChoices):
-        ALLOCATED = "allocated", "Allocated"
-        PICKING = "picking", "Picking"
-        PICKED = "picked", "Picked"
-        PACKED = "packed", "Packed"
-        SHIPPED = "shipped", "Shipped"
-        DELIVERED = "delivered", "Delivered"
-        CANCELLED = "cancelled", "Cancelled"
+        ALLOCATED = "allocated", _("Allocated")
+        PICKING = "picking", _("Picking")
+        PICKED = "picked", _("Picked")
+        PACKED = "packed", _("Packed")
+        SHIPPED = "shipped", _("Shipped")
+        DELIVERED = "delivered", _("Delivered")
+        CANCELLED = "cancelled", _("Cancelled")
 
     number = models.CharField(max_length=20, unique=True)
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="shipments")

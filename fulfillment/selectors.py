@@ -1,4 +1,5 @@
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
 
 from fulfillment.models import Shipment, ShipmentLine
 
@@ -57,20 +58,34 @@ def ready_to_pick_by_code(*, warehouse, code: str) -> tuple[list[Shipment], str]
             .order_by("pk")
         )
         if not shipments:
-            return [], f"No order or shipment {code}"
+            return [], _("No order or shipment %(code)s") % {"code": code}
     ready = list(pick_queue(warehouse=warehouse).filter(pk__in=[s.pk for s in shipments]))
     if ready:
         return ready, ""
     here = [s for s in shipments if s.warehouse_id == warehouse.pk]
     if not here:
         points = ", ".join(sorted({s.warehouse.code for s in shipments}))
-        return [], f"{code.upper()} ships from {points}, not {warehouse.code}"
+        return [], _("%(code)s ships from %(points)s, not %(here)s") % {
+            "code": code.upper(),
+            "points": points,
+            "here": warehouse.code,
+        }
     first = here[0]
     if first.pick_list_id:
-        return [], f"{first.number} is already on {first.pick_list.number} ({first.status})"
+        return [], _("%(number)s is already on %(wave)s (%(status)s)") % {
+            "number": first.number,
+            "wave": first.pick_list.number,
+            "status": first.get_status_display().lower(),
+        }
     if first.order.status != "confirmed":
-        return [], f"Order {first.order.number} is {first.order.get_status_display().lower()}"
-    return [], f"{first.number} is {first.get_status_display().lower()}: nothing to pick"
+        return [], _("Order %(number)s is %(status)s") % {
+            "number": first.order.number,
+            "status": first.order.get_status_display().lower(),
+        }
+    return [], _("%(number)s is %(status)s: nothing to pick") % {
+        "number": first.number,
+        "status": first.get_status_display().lower(),
+    }
 
 
 def pick_list_shipments(*, pick_list) -> list[Shipment]:

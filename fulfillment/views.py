@@ -11,6 +11,7 @@ from django.db.models import Count, Q, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fulfillment import selectors
@@ -57,7 +58,7 @@ def form_error(form) -> str:
     for field, errors in form.errors.items():
         label = form.fields[field].label if field in form.fields else ""
         return f"{label or field}: {errors[0]}" if field != "__all__" else errors[0]
-    return "Invalid input"
+    return _("Invalid input")
 
 
 def floor_warehouses() -> list[Warehouse]:
@@ -147,12 +148,14 @@ def _create_wave(request):
         shipments = list(ready.filter(number__in=numbers))
         gone = sorted(set(numbers) - {s.number for s in shipments})
         if gone:
-            messages.error(request, "No longer ready to pick: " + ", ".join(gone[:10]))
+            messages.error(request, _("No longer ready to pick: %s") % ", ".join(gone[:10]))
             return redirect(back)
     else:
         shipments = list(ready[: form.cleaned_data["count"]])
     if not shipments:
-        messages.error(request, f"No shipments are ready to pick at {warehouse.code}")
+        messages.error(
+            request, _("No shipments are ready to pick at %(code)s") % {"code": warehouse.code}
+        )
         return redirect(back)
     try:
         pick_list = pick_list_create(
@@ -164,8 +167,11 @@ def _create_wave(request):
     units = sum(s.units or 0 for s in shipments)
     messages.success(
         request,
-        f"Wave {pick_list.number}: {len(shipments)} shipment(s), {units} unit(s). "
-        "Walk the list and scan each item.",
+        _(
+            "Wave %(number)s: %(shipments)s shipment(s), %(units)s unit(s). "
+            "Walk the list and scan each item."
+        )
+        % {"number": pick_list.number, "shipments": len(shipments), "units": units},
     )
     return redirect("floor:pick_list", pick_list.number)
 
@@ -225,7 +231,7 @@ def pick_scan(request, number):
     product = product_by_code(code)
     try:
         if product is None:
-            raise FulfillmentError(f"Unknown barcode or SKU: {code}")
+            raise FulfillmentError(_("Unknown barcode or SKU: %(code)s") % {"code": code})
         left = pick_list_pick(
             pick_list=pick_list, product=product, quantity=quantity, actor=request.user
         )
@@ -234,8 +240,12 @@ def pick_scan(request, number):
         return _pick_response(request, pick_list)
     messages.success(
         request,
-        f"✓ {quantity} × {product.sku} picked"
-        + (f" · {left} more to pick" if left else " · line complete"),
+        (
+            _("✓ %(quantity)s × %(sku)s picked · %(left)s more to pick")
+            if left
+            else _("✓ %(quantity)s × %(sku)s picked · line complete")
+        )
+        % {"quantity": quantity, "sku": product.sku, "left": left},
     )
     _finish(request, pick_list)
     return _pick_response(request, pick_list)
@@ -246,7 +256,9 @@ def _finish(request, pick_list: PickList) -> None:
         if pick_list_complete_if_picked(pick_list=pick_list, actor=request.user):
             count = pick_list.shipments.filter(status=Status.PICKED).count()
             messages.success(
-                request, f"Wave {pick_list.number} done: {count} shipment(s) picked, to packing."
+                request,
+                _("Wave %(number)s done: %(count)s shipment(s) picked, to packing.")
+                % {"number": pick_list.number, "count": count},
             )
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -274,8 +286,11 @@ def pick_short(request, number):
         return _pick_response(request, pick_list)
     messages.warning(
         request,
-        f"Short pick of {sku} recorded: {form.cleaned_data['found']} left in the bin. "
-        "The count is in the stock ledger and the missing units went back to routing.",
+        _(
+            "Short pick of %(sku)s recorded: %(found)s left in the bin. "
+            "The count is in the stock ledger and the missing units went back to routing."
+        )
+        % {"sku": sku, "found": form.cleaned_data["found"]},
     )
     _finish(request, pick_list)
     return _pick_response(request, pick_list)
@@ -302,38 +317,55 @@ def resolve_pack_code(code: str) -> tuple[Shipment | None, str]:
             index = int(tote)
             if 1 <= index <= len(shipments):
                 return shipments[index - 1], ""
-            return None, f"{pick_list.number} has totes 1 to {len(shipments)}, not {index}"
+            return None, _("%(number)s has totes 1 to %(last)s, not %(index)s") % {
+                "number": pick_list.number,
+                "last": len(shipments),
+                "index": index,
+            }
     order = Order.objects.filter(number__iexact=code).first()
     if order is not None:
         open_ = list(order.shipments.filter(status__in=PACKABLE).order_by("pk"))
         if len(open_) == 1:
             return open_[0], ""
         if not open_:
-            return None, f"Order {order.number} has nothing to pack"
-        return None, f"Order {order.number} has {len(open_)} shipments: scan " + ", ".join(
-            s.number for s in open_
-        )
-    return None, f"No shipment, tote or order {code}"
+            return None, _("Order %(number)s has nothing to pack") % {"number": order.number}
+        return None, _("Order %(number)s has %(n)s shipments: scan %(numbers)s") % {
+            "number": order.number,
+            "n": len(open_),
+            "numbers": ", ".join(s.number for s in open_),
+        }
+    return None, _("No shipment, tote or order %(code)s") % {"code": code}
 
 
 def _pack_refusal(shipment: Shipment) -> str:
     """Why this shipment cannot be packed here now ('' when it can)."""
     if shipment.status == Status.PICKING:
-        wave = f" on {shipment.pick_list.number}" if shipment.pick_list_id else ""
-        return f"{shipment.number} is still being picked{wave}: finish the wave first"
+        if shipment.pick_list_id:
+            return _("%(number)s is still being picked on %(wave)s: finish the wave first") % {
+                "number": shipment.number,
+                "wave": shipment.pick_list.number,
+            }
+        return _("%(number)s is still being picked: finish the wave first") % {
+            "number": shipment.number
+        }
     if shipment.status == Status.CANCELLED:
-        return f"{shipment.number} is cancelled: put the items back"
+        return _("%(number)s is cancelled: put the items back") % {"number": shipment.number}
     if shipment.status == Status.ALLOCATED and shipment.warehouse.kind == Warehouse.Kind.WAREHOUSE:
         # Stores and 3PLs may ship straight from allocated; a warehouse picks first.
-        return (
-            f"{shipment.number} was never picked: scan {shipment.order.number} at the pick "
-            "queue first"
-        )
+        return _("%(number)s was never picked: scan %(order)s at the pick queue first") % {
+            "number": shipment.number,
+            "order": shipment.order.number,
+        }
     if shipment.order.status == Order.Status.ON_HOLD:
         order = shipment.order
-        return f"Order {order.number} is on hold ({order.hold_reason}): set it aside"
+        return _("Order %(number)s is on hold (%(reason)s): set it aside") % {
+            "number": order.number,
+            "reason": order.hold_reason,
+        }
     if shipment.order.status == Order.Status.CANCELLED:
-        return f"Order {shipment.order.number} is cancelled: put the items back"
+        return _("Order %(number)s is cancelled: put the items back") % {
+            "number": shipment.order.number
+        }
     return ""
 
 
@@ -478,7 +510,7 @@ def pack_scan(request, number):
     shipment = _shipment_or_404(number)
     refusal = _pack_refusal(shipment)
     if shipment.status in (Status.SHIPPED, Status.DELIVERED):
-        refusal = f"{shipment.number} has already shipped"
+        refusal = _("%(number)s has already shipped") % {"number": shipment.number}
     if refusal:
         messages.error(request, refusal)
         return _pack_response(request, shipment)
@@ -487,11 +519,15 @@ def pack_scan(request, number):
     weight = parse_weight(raw)
     if weight is not None:
         if not 0 < weight <= MAX_WEIGHT_GRAMS:
-            messages.error(request, f"A parcel weighs 1 g to {MAX_WEIGHT_GRAMS:,} g, not {raw}")
+            messages.error(
+                request,
+                _("A parcel weighs 1 g to %(max)s g, not %(raw)s")
+                % {"max": f"{MAX_WEIGHT_GRAMS:,}", "raw": raw},
+            )
         else:
             state["weight"] = weight
             _save_pack_state(request, shipment.number, state)
-            messages.success(request, f"Weight {weight:,} g")
+            messages.success(request, _("Weight %(weight)s g") % {"weight": f"{weight:,}"})
         return _pack_response(request, shipment)
     form = ScanForm(request.POST)
     if not form.is_valid():
@@ -501,13 +537,14 @@ def pack_scan(request, number):
     product = product_by_code(code)
     lines = list(shipment.lines.select_related("order_line").order_by("pk"))
     if product is None:
-        messages.error(request, f"Unknown barcode or SKU: {code}")
+        messages.error(request, _("Unknown barcode or SKU: %(code)s") % {"code": code})
         return _pack_response(request, shipment)
     mine = [line for line in lines if line.order_line.product_id == product.pk]
     if not mine:
         messages.error(
             request,
-            f"Wrong item: {product.sku} ({product.name}) is not in {shipment.number}. Take it out.",
+            _("Wrong item: %(sku)s (%(name)s) is not in %(number)s. Take it out.")
+            % {"sku": product.sku, "name": product.name, "number": shipment.number},
         )
         return _pack_response(request, shipment)
     scanned = dict(state["scanned"])
@@ -518,9 +555,12 @@ def pack_scan(request, number):
     if quantity > left:
         messages.error(
             request,
-            f"Extra item: {shipment.number} needs "
-            + (f"only {left} more of {product.sku}" if left else f"no more {product.sku}")
-            + ". Take it out.",
+            (
+                _("Extra item: %(number)s needs only %(left)s more of %(sku)s. Take it out.")
+                if left
+                else _("Extra item: %(number)s needs no more %(sku)s. Take it out.")
+            )
+            % {"number": shipment.number, "left": left, "sku": product.sku},
         )
         return _pack_response(request, shipment)
     remaining = quantity
@@ -534,8 +574,12 @@ def pack_scan(request, number):
     total_left = sum(line.quantity - scanned.get(str(line.pk), 0) for line in lines)
     messages.success(
         request,
-        f"✓ {quantity} × {product.sku}"
-        + (f" · {total_left} item(s) to go" if total_left else " · all items in the box"),
+        (
+            _("✓ %(quantity)s × %(sku)s · %(left)s item(s) to go")
+            if total_left
+            else _("✓ %(quantity)s × %(sku)s · all items in the box")
+        )
+        % {"quantity": quantity, "sku": product.sku, "left": total_left},
     )
     if total_left == 0 and state.get("weight"):
         return _ship(request, shipment, state["weight"], "")
@@ -563,13 +607,14 @@ def pack_ship(request, number):
 def _ship(request, shipment: Shipment, weight: int, service: str):
     context = _pack_context(request, shipment)
     if context["phase"] == "shipped":
-        messages.info(request, f"{shipment.number} has already shipped")
+        messages.info(request, _("%(number)s has already shipped") % {"number": shipment.number})
         return _pack_response(request, shipment)
     if context["phase"] != "ship":
         messages.error(
             request,
             context["refusal"]
-            or f"{context['left']} item(s) of {shipment.number} are not checked yet",
+            or _("%(left)s item(s) of %(number)s are not checked yet")
+            % {"left": context["left"], "number": shipment.number},
         )
         return _pack_response(request, shipment)
     try:
@@ -582,10 +627,21 @@ def _ship(request, shipment: Shipment, weight: int, service: str):
     _save_pack_state(request, shipment.number, None)
     messages.success(
         request,
-        f"{shipment.number} shipped"
-        + (f" with {shipment.carrier} {shipment.service}".rstrip() if shipment.carrier else "")
-        + (f", tracking {shipment.tracking_number}" if shipment.tracking_number else "")
-        + ". Print the label and packing slip, then scan the next shipment.",
+        _("%(number)s shipped") % {"number": shipment.number}
+        + (
+            (
+                _(" with %(carrier)s %(service)s")
+                % {"carrier": shipment.carrier, "service": shipment.service}
+            ).rstrip()
+            if shipment.carrier
+            else ""
+        )
+        + (
+            _(", tracking %(tracking)s") % {"tracking": shipment.tracking_number}
+            if shipment.tracking_number
+            else ""
+        )
+        + _(". Print the label and packing slip, then scan the next shipment."),
     )
     return _pack_response(request, shipment, just_shipped=True)
 
@@ -596,7 +652,9 @@ def pack_reset(request, number):
     """Start the shipment over: forget the items checked so far."""
     shipment = _shipment_or_404(number)
     _save_pack_state(request, shipment.number, None)
-    messages.info(request, f"{shipment.number}: start over, scan every item again")
+    messages.info(
+        request, _("%(number)s: start over, scan every item again") % {"number": shipment.number}
+    )
     return _pack_response(request, shipment)
 
 
@@ -626,7 +684,10 @@ def order_action(request, number, action):
     form = ReasonForm(request.POST) if needs_reason else None
     if form is not None and not form.is_valid():
         messages.error(
-            request, f"Say why the order is {'held' if action == 'hold' else 'cancelled'}"
+            request,
+            _("Say why the order is held")
+            if action == "hold"
+            else _("Say why the order is cancelled"),
         )
         return back
     try:
@@ -646,11 +707,17 @@ def order_action(request, number, action):
         messages.error(request, exc.message)
         return back
     order.refresh_from_db()
-    done = {"confirm": "confirmed", "hold": "put on hold", "release": "released"}
-    note = ""
+    done = {
+        "confirm": _("%(number)s confirmed"),
+        "hold": _("%(number)s put on hold"),
+        "release": _("%(number)s released"),
+    }
+    text = done.get(action, _("%(number)s cancelled")) % {"number": order.number}
     if action in ("confirm", "release") and order.status == Order.Status.CONFIRMED:
-        note = f"; allocation {order.get_allocation_status_display().lower()}"
-    messages.success(request, f"{order.number} {done.get(action, 'cancelled')}{note}.")
+        text += _("; allocation %(status)s") % {
+            "status": order.get_allocation_status_display().lower()
+        }
+    messages.success(request, f"{text}.")
     return back
 
 
@@ -662,7 +729,7 @@ def order_reroute(request, number):
     back = redirect("orders:detail", order.number)
     form = RerouteForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose the shipment and say why it moves")
+        messages.error(request, _("Choose the shipment and say why it moves"))
         return back
     shipment = get_object_or_404(
         Shipment.objects.select_related("order"), number=form.cleaned_data["shipment"], order=order
@@ -682,8 +749,13 @@ def order_reroute(request, number):
         return back
     messages.success(
         request,
-        f"{shipment.number} re-routed: "
-        + ", ".join(f"{s.number} at {s.warehouse.code}" for s in created)
-        + ".",
+        _("%(number)s re-routed: %(where)s.")
+        % {
+            "number": shipment.number,
+            "where": ", ".join(
+                _("%(number)s at %(code)s") % {"number": s.number, "code": s.warehouse.code}
+                for s in created
+            ),
+        },
     )
     return back

@@ -4,6 +4,7 @@ goods receipt."""
 import django_filters
 from django import forms
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 from inventory.api import StockLevelFilter
 from inventory.models import StockMovement
@@ -14,7 +15,7 @@ class StockPageFilter(StockLevelFilter):
     """The API's stock filter (sku, warehouse, below_reorder_point) plus one box that
     finds a SKU, a barcode, a bin or a product name."""
 
-    q = django_filters.CharFilter(method="search", label="SKU, barcode, bin or name")
+    q = django_filters.CharFilter(method="search", label=gettext_lazy("SKU, barcode, bin or name"))
 
     class Meta(StockLevelFilter.Meta):
         fields = [*StockLevelFilter.Meta.fields, "q"]
@@ -33,21 +34,26 @@ class StockPageFilter(StockLevelFilter):
 
 
 class CountForm(forms.Form):
-    counted = forms.IntegerField(min_value=0, max_value=MAX_QUANTITY, label="Counted on the shelf")
+    counted = forms.IntegerField(
+        min_value=0, max_value=MAX_QUANTITY, label=gettext_lazy("Counted on the shelf")
+    )
     reason_code = forms.ChoiceField(
-        choices=[("", "no reason given"), *StockMovement.ReasonCode.choices],
+        choices=[("", gettext_lazy("no reason given")), *StockMovement.ReasonCode.choices],
         required=False,
-        label="Reason",
+        label=gettext_lazy("Reason"),
     )
     confirm = forms.BooleanField(required=False)
 
 
 class ReceiveForm(forms.Form):
-    warehouse = forms.ChoiceField(label="Fulfillment point")
+    warehouse = forms.ChoiceField(label=gettext_lazy("Fulfillment point"))
     reference = forms.CharField(
-        max_length=64, strip=True, label="Delivery reference", help_text="PO or delivery note"
+        max_length=64,
+        strip=True,
+        label=gettext_lazy("Delivery reference"),
+        help_text=gettext_lazy("PO or delivery note"),
     )
-    code = forms.CharField(max_length=128, strip=True, label="Product barcode or SKU")
+    code = forms.CharField(max_length=128, strip=True, label=gettext_lazy("Product barcode or SKU"))
     quantity = forms.IntegerField(min_value=1, max_value=MAX_QUANTITY, initial=1)
 
     def __init__(self, *args, warehouses=(), **kwargs):

@@ -1,5 +1,7 @@
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Product(models.Model):
@@ -125,24 +127,24 @@ class StockMovement(models.Model):
     """Append-only stock ledger: one row for every change of on_hand or reserved."""
 
     class Kind(models.TextChoices):
-        RECEIPT = "receipt", "Receipt"
-        ADJUSTMENT = "adjustment", "Adjustment"
-        COUNT = "count", "Count"
-        RESERVE = "reserve", "Reserve"
-        RELEASE = "release", "Release"
-        SHIP = "ship", "Ship"
-        RETURN_RESTOCK = "return_restock", "Return restock"
-        TRANSFER_OUT = "transfer_out", "Transfer out"
-        TRANSFER_IN = "transfer_in", "Transfer in"
-        IMPORT = "import", "Import"
+        RECEIPT = "receipt", _("Receipt")
+        ADJUSTMENT = "adjustment", _("Adjustment")
+        COUNT = "count", _("Count")
+        RESERVE = "reserve", _("Reserve")
+        RELEASE = "release", _("Release")
+        SHIP = "ship", pgettext_lazy("stock movement", "Ship")
+        RETURN_RESTOCK = "return_restock", _("Return restock")
+        TRANSFER_OUT = "transfer_out", _("Transfer out")
+        TRANSFER_IN = "transfer_in", _("Transfer in")
+        IMPORT = "import", _("Import")
 
     class ReasonCode(models.TextChoices):
         """Why a count or adjustment changed on_hand (reported on the stock pages)."""
 
-        DAMAGED = "damaged", "Damaged"
-        LOST = "lost", "Lost"
-        FOUND = "found", "Found"
-        COUNT_ERROR = "count_error", "Count error"
+        DAMAGED = "damaged", _("Damaged")
+        LOST = "lost", _("Lost")
+        FOUND = "found", _("Found")
+        COUNT_ERROR = "count_error", _("Count error")
 
     # Lean on indexes: this table takes a row for every stock change (100k per big CSV
     # import), and each index costs every insert. (product, warehouse) serves lookups by

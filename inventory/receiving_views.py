@@ -12,6 +12,7 @@ from django import forms
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from inventory import purchasing, transfers
 from inventory.models import PurchaseOrder, Transfer
@@ -54,7 +55,7 @@ def receive_documents(request):
             return redirect("stock:receive-po", code)
         if Transfer.objects.filter(number=code).exists():
             return redirect("stock:receive-transfer", code)
-        messages.error(request, f"No purchase order or transfer {code}")
+        messages.error(request, _("No purchase order or transfer %(code)s") % {"code": code})
     pos = list(
         PurchaseOrder.objects.filter(status__in=PurchaseOrder.DUE_STATUSES)
         .select_related("supplier", "warehouse")
@@ -71,7 +72,9 @@ def receive_documents(request):
 def _scan_product(request, form):
     product = product_by_code(form.cleaned_data["code"])
     if product is None:
-        messages.error(request, f"Unknown barcode or SKU: {form.cleaned_data['code']}")
+        messages.error(
+            request, _("Unknown barcode or SKU: %(code)s") % {"code": form.cleaned_data["code"]}
+        )
     return product
 
 
@@ -84,7 +87,7 @@ def receive_po(request, number):
     if request.method == "POST":
         if request.POST.get("close") == "short":
             if request.POST.get("confirm") != "yes":
-                messages.error(request, "Tick that nothing more will come to close it short")
+                messages.error(request, _("Tick that nothing more will come to close it short"))
                 return redirect(back)
             try:
                 purchasing.purchase_order_close(
@@ -95,11 +98,14 @@ def receive_po(request, number):
             except DomainError as exc:
                 messages.error(request, exc.message)
             else:
-                messages.success(request, f"{po.number} closed short; the rest is no longer due")
+                messages.success(
+                    request,
+                    _("%(number)s closed short; the rest is no longer due") % {"number": po.number},
+                )
             return redirect(back)
         form = ScanForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "Scan a product")
+            messages.error(request, _("Scan a product"))
             return redirect(back)
         product = _scan_product(request, form)
         if product is None:
@@ -118,7 +124,11 @@ def receive_po(request, number):
         line = receipt.lines[0]
         text = f"✓ {quantity} × {product.sku}: {line.received} of {line.ordered} received"
         if line.over:
-            messages.warning(request, f"{text}, {line.over} over the order (recorded)")
+            messages.warning(
+                request,
+                _("%(text)s, %(over)s over the order (recorded)")
+                % {"text": text, "over": line.over},
+            )
         else:
             messages.success(
                 request, text + (f", {line.remaining} to come" if line.remaining else "")
@@ -151,7 +161,7 @@ def receive_transfer(request, number):
         if "lost" in request.POST:
             form = LostForm(request.POST)
             if not form.is_valid():
-                messages.error(request, "Type how many units were lost")
+                messages.error(request, _("Type how many units were lost"))
                 return redirect(back)
             product = product_by_code(form.cleaned_data["sku"])
             pairs = {"lost": [(product, form.cleaned_data["lost"])]}
@@ -159,7 +169,7 @@ def receive_transfer(request, number):
         else:
             form = ScanForm(request.POST)
             if not form.is_valid():
-                messages.error(request, "Scan a product")
+                messages.error(request, _("Scan a product"))
                 return redirect(back)
             product = _scan_product(request, form)
             pairs = {"received": [(product, form.cleaned_data["quantity"])]}

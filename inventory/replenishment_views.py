@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from inventory import purchasing, replenishment
@@ -58,7 +59,9 @@ def _rows(request):
     try:
         return replenishment.filter_rows(replenishment.suggestions(), request.GET)
     except replenishment.BadFilter as exc:
-        messages.error(request, f"{exc.field}: {exc.message}")
+        messages.error(
+            request, _("%(field)s: %(message)s") % {"field": exc.field, "message": exc.message}
+        )
         params = {k: v for k, v in request.GET.items() if k != exc.field}
         return replenishment.filter_rows(replenishment.suggestions(), params)
 
@@ -147,7 +150,7 @@ def replenishment_purchase_orders(request):
         target = reverse("replenishment")
     back = redirect(target or reverse("replenishment"))
     if not wanted:
-        messages.error(request, "Select the suggestions to order first")
+        messages.error(request, _("Select the suggestions to order first"))
         return back
     products = Product.objects.in_bulk([sku for sku, _ in wanted], field_name="sku")
     rows = replenishment.suggestions(product_ids=[p.pk for p in products.values()])
@@ -179,5 +182,7 @@ def replenishment_purchase_orders(request):
         messages.error(request, "No supplier to order from: " + ", ".join(result.without_supplier))
     skipped = len(wanted) - len(chosen)
     if skipped:
-        messages.info(request, f"{skipped} selected row(s) need no order now")
+        messages.info(
+            request, _("%(skipped)s selected row(s) need no order now") % {"skipped": skipped}
+        )
     return back

@@ -11,6 +11,7 @@ from django.db.models import Count, Q, Sum
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from inventory.exceptions import CountNeedsConfirmation
 from inventory.forms import CountForm, ReceiveForm, StockPageFilter
@@ -37,7 +38,7 @@ def lookup(request):
     if searched and len(levels) == 1:
         return redirect("stock:level", levels[0].pk)
     if searched and not levels:
-        messages.error(request, f"Nothing found for {request.GET['q'].strip()}")
+        messages.error(request, _("Nothing found for %(q)s") % {"q": request.GET["q"].strip()})
     return render(
         request,
         "inventory/stock_lookup.html",
@@ -134,7 +135,7 @@ def level(request, pk):
                 )
             except CountNeedsConfirmation as exc:
                 if form.cleaned_data["confirm"]:
-                    messages.error(request, "Choose the reason for this difference")
+                    messages.error(request, _("Choose the reason for this difference"))
                 confirm = {
                     "shelf": shelf,
                     "counted": counted,
@@ -160,7 +161,7 @@ def level(request, pk):
                 )
                 return redirect("stock:level", stock.pk)
         else:
-            messages.error(request, "Type the number of units counted on the shelf")
+            messages.error(request, _("Type the number of units counted on the shelf"))
     movements = list(
         StockMovement.objects.filter(product=stock.product, warehouse=stock.warehouse).order_by(
             "-created_at", "-pk"
@@ -208,11 +209,17 @@ def receive(request):
                 + urlencode({"warehouse": warehouse.code, "reference": data["reference"]})
             )
             if product is None:
-                messages.error(request, f"Unknown barcode or SKU: {data['code']}")
+                messages.error(
+                    request, _("Unknown barcode or SKU: %(code)s") % {"code": data["code"]}
+                )
                 return redirect(back)
             if PurchaseOrder.objects.filter(number=data["reference"].upper()).exists():
                 # Received against the order itself, so that it knows what came.
-                messages.error(request, f"{data['reference']} is a purchase order: receive it here")
+                messages.error(
+                    request,
+                    _("%(reference)s is a purchase order: receive it here")
+                    % {"reference": data["reference"]},
+                )
                 return redirect("stock:receive-po", data["reference"].upper())
             try:
                 stock = stock_receive(
@@ -233,7 +240,7 @@ def receive(request):
                     + f" · on hand {stock.on_hand}",
                 )
             return redirect(back)
-        messages.error(request, "Fill in the point, the reference and the product")
+        messages.error(request, _("Fill in the point, the reference and the product"))
     else:
         form = ReceiveForm(initial=initial, warehouses=warehouses)
     reference = (form.data.get("reference") if form.is_bound else initial["reference"]) or ""

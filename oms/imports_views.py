@@ -15,6 +15,8 @@ from django.db import transaction
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_q.tasks import async_task
 
 from oms.csvio import stream_csv, write_csv
@@ -38,10 +40,13 @@ def manager_required(view):
 
 
 class ImportForm(forms.Form):
-    kind = forms.ChoiceField(label="What the file holds", choices=ImportJob.Kind.choices)
-    file = forms.FileField(label="CSV file")
+    kind = forms.ChoiceField(
+        label=gettext_lazy("What the file holds"), choices=ImportJob.Kind.choices
+    )
+    file = forms.FileField(label=gettext_lazy("CSV file"))
     dry_run = forms.BooleanField(
-        required=False, label="Dry run: check the file and count the changes, write nothing"
+        required=False,
+        label=gettext_lazy("Dry run: check the file and count the changes, write nothing"),
     )
 
     def clean_file(self):
@@ -49,11 +54,14 @@ class ImportForm(forms.Form):
         limit = settings.OMS_MAX_UPLOAD_MB
         if upload.size > limit * MB:
             raise forms.ValidationError(
-                f"The file is {upload.size / MB:.1f} MB; the limit is {limit} MB. "
-                "Split it into smaller files."
+                _(
+                    "The file is %(size)s MB; the limit is %(limit)s MB. "
+                    "Split it into smaller files."
+                )
+                % {"size": f"{upload.size / MB:.1f}", "limit": limit}
             )
         if upload.size == 0:
-            raise forms.ValidationError("The file is empty.")
+            raise forms.ValidationError(_("The file is empty."))
         return upload
 
 

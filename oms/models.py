@@ -4,6 +4,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class NumberSequence(models.Model):
@@ -55,16 +56,16 @@ class ImportJob(models.Model):
     runs and shows ``result`` (counts) or ``errors`` (one entry per bad row) after."""
 
     class Kind(models.TextChoices):
-        PRODUCTS = "products", "Products"
-        STOCK = "stock", "Stock counts"
-        ORDERS = "orders", "Orders"
+        PRODUCTS = "products", _("Products")
+        STOCK = "stock", _("Stock counts")
+        ORDERS = "orders", _("Orders")
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        REJECTED = "rejected", "Rejected (errors in the file)"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        REJECTED = "rejected", _("Rejected (errors in the file)")
+        FAILED = "failed", _("Failed")
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     file = models.FileField(upload_to=_import_upload_to, max_length=255)

@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.apps import apps
 from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy
 
 from orders.api import OrderFilter
 from orders.models import Order, OrderLine
@@ -14,14 +15,16 @@ class OrderPageFilter(OrderFilter):
     what the page adds: the shipping warehouse, a placed-on date range in days and one
     search box over number, external id, customer and SKU."""
 
-    warehouse = django_filters.CharFilter(method="filter_warehouse", label="Warehouse")
+    warehouse = django_filters.CharFilter(
+        method="filter_warehouse", label=gettext_lazy("Warehouse")
+    )
     placed_from = django_filters.DateFilter(
-        field_name="placed_at", lookup_expr="date__gte", label="Placed from"
+        field_name="placed_at", lookup_expr="date__gte", label=gettext_lazy("Placed from")
     )
     placed_to = django_filters.DateFilter(
-        field_name="placed_at", lookup_expr="date__lte", label="Placed to"
+        field_name="placed_at", lookup_expr="date__lte", label=gettext_lazy("Placed to")
     )
-    q = django_filters.CharFilter(method="search", label="Search")
+    q = django_filters.CharFilter(method="search", label=gettext_lazy("Search"))
 
     class Meta(OrderFilter.Meta):
         fields = [*OrderFilter.Meta.fields, "warehouse", "placed_from", "placed_to", "q"]

@@ -4,6 +4,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from inventory.models import Product, Warehouse
 from oms.money import CENT, MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, quantize_money
@@ -167,31 +169,31 @@ def new_tracking_token() -> str:
 
 class Order(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        CONFIRMED = "confirmed", "Confirmed"
-        ON_HOLD = "on_hold", "On hold"
-        SHIPPED = "shipped", "Shipped"
-        DELIVERED = "delivered", "Delivered"
-        CANCELLED = "cancelled", "Cancelled"
+        PENDING = "pending", _("Pending")
+        CONFIRMED = "confirmed", _("Confirmed")
+        ON_HOLD = "on_hold", _("On hold")
+        SHIPPED = "shipped", _("Shipped")
+        DELIVERED = "delivered", _("Delivered")
+        CANCELLED = "cancelled", _("Cancelled")
 
     class AllocationStatus(models.TextChoices):
-        UNALLOCATED = "unallocated", "Unallocated"
-        PARTIAL = "partial", "Partially allocated"
-        ALLOCATED = "allocated", "Allocated"
+        UNALLOCATED = "unallocated", _("Unallocated")
+        PARTIAL = "partial", _("Partially allocated")
+        ALLOCATED = "allocated", _("Allocated")
 
     class FulfillmentStatus(models.TextChoices):
-        UNFULFILLED = "unfulfilled", "Unfulfilled"
-        PARTIAL = "partial", "Partially fulfilled"
-        FULFILLED = "fulfilled", "Fulfilled"
+        UNFULFILLED = "unfulfilled", _("Unfulfilled")
+        PARTIAL = "partial", _("Partially fulfilled")
+        FULFILLED = "fulfilled", _("Fulfilled")
 
     class FinancialStatus(models.TextChoices):
-        PENDING = "pending", "Pending"
-        AUTHORIZED = "authorized", "Authorized"
-        PARTIALLY_PAID = "partially_paid", "Partially paid"
-        PAID = "paid", "Paid"
-        PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
-        REFUNDED = "refunded", "Refunded"
-        VOIDED = "voided", "Voided"
+        PENDING = "pending", _("Pending")
+        AUTHORIZED = "authorized", _("Authorized")
+        PARTIALLY_PAID = "partially_paid", _("Partially paid")
+        PAID = "paid", _("Paid")
+        PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+        REFUNDED = "refunded", _("Refunded")
+        VOIDED = "voided", _("Voided")
 
     number = models.CharField(max_length=20, unique=True)
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="orders")
@@ -373,29 +375,29 @@ class OrderLine(models.Model):
 
 class OrderEvent(models.Model):
     class Kind(models.TextChoices):
-        PLACED = "placed", "Placed"
-        CONFIRMED = "confirmed", "Confirmed"
-        HELD = "held", "Held"
-        RELEASED = "released", "Released"
-        ALLOCATED = "allocated", "Allocated"
-        BACKORDERED = "backordered", "Backordered"
-        SHIPMENT_CREATED = "shipment_created", "Shipment created"
-        SHIPMENT_CANCELLED = "shipment_cancelled", "Shipment cancelled"
-        PICKED = "picked", "Picked"
-        PACKED = "packed", "Packed"
-        SHIPPED = "shipped", "Shipped"
-        DELIVERED = "delivered", "Delivered"
-        CANCELLED = "cancelled", "Cancelled"
-        EDITED = "edited", "Edited"
-        AT_RISK = "at_risk", "At risk"
-        LATE = "late", "Late"
-        PAYMENT = "payment", "Payment"
-        RETURN_REQUESTED = "return_requested", "Return requested"
-        RETURN_APPROVED = "return_approved", "Return approved"
-        RETURN_REJECTED = "return_rejected", "Return rejected"
-        RETURN_RECEIVED = "return_received", "Return received"
-        REFUNDED = "refunded", "Refunded"
-        NOTE = "note", "Note"
+        PLACED = "placed", pgettext_lazy("order event", "Placed")
+        CONFIRMED = "confirmed", _("Confirmed")
+        HELD = "held", _("Held")
+        RELEASED = "released", _("Released")
+        ALLOCATED = "allocated", _("Allocated")
+        BACKORDERED = "backordered", _("Backordered")
+        SHIPMENT_CREATED = "shipment_created", _("Shipment created")
+        SHIPMENT_CANCELLED = "shipment_cancelled", _("Shipment cancelled")
+        PICKED = "picked", _("Picked")
+        PACKED = "packed", _("Packed")
+        SHIPPED = "shipped", _("Shipped")
+        DELIVERED = "delivered", _("Delivered")
+        CANCELLED = "cancelled", _("Cancelled")
+        EDITED = "edited", _("Edited")
+        AT_RISK = "at_risk", _("At risk")
+        LATE = "late", pgettext_lazy("order event", "Late")
+        PAYMENT = "payment", _("Payment")
+        RETURN_REQUESTED = "return_requested", _("Return requested")
+        RETURN_APPROVED = "return_approved", _("Return approved")
+        RETURN_REJECTED = "return_rejected", _("Return rejected")
+        RETURN_RECEIVED = "return_received", _("Return received")
+        REFUNDED = "refunded", _("Refunded")
+        NOTE = "note", _("Note")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=24, choices=Kind.choices)

@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from oms.exceptions import DomainError
@@ -79,7 +80,9 @@ def review_approve(request, number):
     try:
         import_string(APPROVE)(order=order, actor=request.user)
     except DomainError as exc:
-        messages.error(request, f"{order.number}: {exc.message}")
+        messages.error(
+            request, _("%(number)s: %(message)s") % {"number": order.number, "message": exc.message}
+        )
     else:
         order.refresh_from_db()
         messages.success(
@@ -96,14 +99,16 @@ def review_cancel(request, number):
     order = get_object_or_404(Order, number=number)
     reason = (request.POST.get("reason") or "").strip()
     if not reason:
-        messages.error(request, f"{order.number}: say why it is cancelled")
+        messages.error(request, _("%(number)s: say why it is cancelled") % {"number": order.number})
         return redirect(_back(request))
     try:
         import_string(CANCEL)(order=order, reason=reason, actor=request.user)
     except DomainError as exc:
-        messages.error(request, f"{order.number}: {exc.message}")
+        messages.error(
+            request, _("%(number)s: %(message)s") % {"number": order.number, "message": exc.message}
+        )
     else:
-        messages.success(request, f"{order.number} cancelled")
+        messages.success(request, _("%(number)s cancelled") % {"number": order.number})
     return redirect(_back(request))
 
 

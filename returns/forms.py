@@ -1,6 +1,7 @@
 """Returns receiving form: per line, what came back, its condition and where it goes."""
 
 from django import forms
+from django.utils.translation import gettext_lazy
 
 from returns.models import ReturnLine
 
@@ -33,7 +34,10 @@ class ReturnReceiveForm(forms.Form):
         for line in lines:
             p = f"l{line.pk}_"
             self.fields[p + "qty"] = forms.IntegerField(
-                min_value=0, max_value=line.quantity, initial=line.quantity, label="Received"
+                min_value=0,
+                max_value=line.quantity,
+                initial=line.quantity,
+                label=gettext_lazy("Received"),
             )
             inspect = needs_inspection(line)
             self.fields[p + "condition"] = forms.ChoiceField(
@@ -48,7 +52,7 @@ class ReturnReceiveForm(forms.Form):
                 required=False,
             )
             self.fields[p + "sellable"] = forms.BooleanField(
-                required=False, label="Inspected: sellable as new"
+                required=False, label=gettext_lazy("Inspected: sellable as new")
             )
             self.fields[p + "warehouse"] = forms.ChoiceField(
                 choices=choices, required=False, initial=shipped_from.get(line.order_line_id)
@@ -129,20 +133,28 @@ class ReturnRefundForm(forms.Form):
     ``amount`` may replace the whole sum."""
 
     tax_amount = forms.DecimalField(
-        min_value=0, max_digits=13, decimal_places=3, required=False, label="Tax to refund"
+        min_value=0,
+        max_digits=13,
+        decimal_places=3,
+        required=False,
+        label=gettext_lazy("Tax to refund"),
     )
     shipping_amount = forms.DecimalField(
-        min_value=0, max_digits=13, decimal_places=3, required=False, label="Shipping to refund"
+        min_value=0,
+        max_digits=13,
+        decimal_places=3,
+        required=False,
+        label=gettext_lazy("Shipping to refund"),
     )
     amount = forms.DecimalField(
         min_value=0,
         max_digits=13,
         decimal_places=3,
         required=False,
-        label="Refund a different total",
-        help_text="Blank: the items plus the tax and shipping above",
+        label=gettext_lazy("Refund a different total"),
+        help_text=gettext_lazy("Blank: the items plus the tax and shipping above"),
     )
-    reference = forms.CharField(max_length=128, required=False, label="Reference")
+    reference = forms.CharField(max_length=128, required=False, label=gettext_lazy("Reference"))
 
     def service_kwargs(self) -> dict:
         """The keyword arguments of ``returns.services.return_refund``."""

@@ -1,5 +1,7 @@
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from inventory.models import Warehouse
 from orders.models import MoneyField, Order, OrderLine
@@ -9,12 +11,12 @@ class ReturnRequest(models.Model):
     """An RMA."""
 
     class Status(models.TextChoices):
-        REQUESTED = "requested", "Requested"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
-        RECEIVED = "received", "Received"
-        REFUNDED = "refunded", "Refunded"
-        CLOSED = "closed", "Closed"
+        REQUESTED = "requested", _("Requested")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        RECEIVED = "received", _("Received")
+        REFUNDED = "refunded", _("Refunded")
+        CLOSED = "closed", _("Closed")
 
     number = models.CharField(max_length=20, unique=True)
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="returns")
@@ -48,23 +50,23 @@ del R
 
 class ReturnLine(models.Model):
     class Reason(models.TextChoices):
-        DAMAGED = "damaged", "Damaged"
-        DEFECTIVE = "defective", "Defective"
-        WRONG_ITEM = "wrong_item", "Wrong item"
-        NOT_AS_DESCRIBED = "not_as_described", "Not as described"
-        SIZE_FIT = "size_fit", "Size or fit"
-        NO_LONGER_NEEDED = "no_longer_needed", "No longer needed"
-        ARRIVED_LATE = "arrived_late", "Arrived late"
-        OTHER = "other", "Other"
+        DAMAGED = "damaged", _("Damaged")
+        DEFECTIVE = "defective", _("Defective")
+        WRONG_ITEM = "wrong_item", _("Wrong item")
+        NOT_AS_DESCRIBED = "not_as_described", _("Not as described")
+        SIZE_FIT = "size_fit", _("Size or fit")
+        NO_LONGER_NEEDED = "no_longer_needed", _("No longer needed")
+        ARRIVED_LATE = "arrived_late", _("Arrived late")
+        OTHER = "other", _("Other")
 
     class Condition(models.TextChoices):
-        NEW = "new", "New"
-        OPENED = "opened", "Opened"
-        DAMAGED = "damaged", "Damaged"
+        NEW = "new", pgettext_lazy("returned item condition", "New")
+        OPENED = "opened", _("Opened")
+        DAMAGED = "damaged", _("Damaged")
 
     class Disposition(models.TextChoices):
-        RESTOCK = "restock", "Restock"
-        SCRAP = "scrap", "Scrap"
+        RESTOCK = "restock", _("Restock")
+        SCRAP = "scrap", _("Scrap")
 
     return_request = models.ForeignKey(
         ReturnRequest, on_delete=models.CASCADE, related_name="lines"

@@ -5,6 +5,7 @@ confirm: ``return_receive`` moves the stock and the return becomes ``received``.
 from django.contrib import messages
 from django.db.models import Sum
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
 from fulfillment.models import Shipment, ShipmentLine
 from inventory.models import Warehouse
@@ -27,14 +28,16 @@ def receive_lookup(request):
             return redirect("returns_floor:receive", rma.number)
         order = Order.objects.filter(number__iexact=code).first()
         if order is None:
-            messages.error(request, f"No return or order {code}")
+            messages.error(request, _("No return or order %(code)s") % {"code": code})
         else:
             found = list(order.returns.order_by("-created_at"))
             waiting = [r for r in found if r.status == ReturnRequest.Status.APPROVED]
             if len(waiting) == 1:
                 return redirect("returns_floor:receive", waiting[0].number)
             if not found:
-                messages.error(request, f"Order {order.number} has no return")
+                messages.error(
+                    request, _("Order %(number)s has no return") % {"number": order.number}
+                )
     awaiting = list(
         ReturnRequest.objects.filter(status=ReturnRequest.Status.APPROVED)
         .select_related("order")
@@ -84,10 +87,14 @@ def receive(request, number):
                     f"{ln.order_line.sku} ×{ln.quantity_received} {ln.disposition}"
                     for ln in rma.lines.select_related("order_line")
                 )
-                messages.success(request, f"{rma.number} received: {summary}.")
+                messages.success(
+                    request,
+                    _("%(number)s received: %(summary)s.")
+                    % {"number": rma.number, "summary": summary},
+                )
                 return redirect("returns_floor:receive_lookup")
         else:
-            messages.error(request, "Check the lines marked below")
+            messages.error(request, _("Check the lines marked below"))
     else:
         form = ReturnReceiveForm(**kwargs)
         if request.method == "POST":
@@ -127,7 +134,9 @@ def refund(request, number):
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(
-                request, f"Refunded {made.amount} {made.currency} for return {rma.number}."
+                request,
+                _("Refunded %(amount)s %(currency)s for return %(number)s.")
+                % {"amount": made.amount, "currency": made.currency, "number": rma.number},
             )
             return redirect("orders:detail", order.number)
     elif request.method == "POST" and not refundable:

@@ -77,3 +77,48 @@ def test_packing_slip_pdf_in_the_browsers_language(manager_client, order, tmp_pa
 def test_the_tracking_page_speaks_portuguese_too(client, order):
     html = client.get(f"/track/{order.tracking_token}/", **PT).content.decode()
     assert f"Pedido {order.number}" in html and ">Histórico<" in html
+
+
+def test_import_report_in_portuguese_with_the_same_date_format(manager_client):
+    from oms.models import ImportJob
+
+    job = ImportJob.objects.create(
+        kind=ImportJob.Kind.PRODUCTS,
+        file="imports/p.csv",
+        filename="p.csv",
+        status=ImportJob.Status.REJECTED,
+        message="1 row with errors",
+        errors=[{"row": 2, "column": "price", "value": "19,90", "message": "bad price"}],
+    )
+    html = manager_client.get(f"/imports/{job.pk}/", **PT).content.decode()
+    assert "O arquivo foi recusado" in html and ">Coluna<" in html
+    assert job.created_at.strftime("%d/%m/%Y") in html
+    listing = manager_client.get("/imports/", **PT).content.decode()
+    assert "Últimas importações" in listing and job.created_at.strftime("%d/%m/%Y") in listing
+    report = manager_client.get(f"/imports/{job.pk}/errors.csv", **PT).content.decode()
+    assert report.splitlines()[1].startswith('2,price,"19,90",')  # a file keeps its columns
+
+
+def test_csv_export_dates_stay_iso_8601_whatever_the_language(manager_client, order):
+    """A CSV file is a contract with other programs (DESIGN.md): ISO 8601 in any language,
+    the same format the imports read."""
+    from django.utils import timezone
+
+    response = manager_client.get("/imports/export/orders.csv", **PT)
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert timezone.localtime(order.placed_at).isoformat() in text
+    assert order.placed_at.strftime("%d/%m/%Y") not in text
+
+
+def test_pick_queue_and_its_messages_in_portuguese(manager_client, order):
+    from fulfillment.services import order_confirm_and_allocate
+
+    f.receive(order.lines.get().product, f.make_warehouse("SP-01"), 10)
+    order_confirm_and_allocate(order=order)
+    html = manager_client.get("/floor/pick/", **PT).content.decode()
+    assert "Fila de separação" in html and "Prontas para separar: 1 remessa" in html
+    response = manager_client.post(
+        "/floor/pick/", {"warehouse": "SP-01", "code": "SO-999999", "action": "oldest"}, **PT
+    )
+    flash = manager_client.get(response["Location"], **PT).content.decode()
+    assert "Nenhum pedido ou remessa SO-999999" in flash
