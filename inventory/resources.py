@@ -2,8 +2,9 @@
 
 Imports validate the whole file first with the same rules as ``manage.py import_*``
 (``inventory.imports``), run in one transaction and roll back if any row is invalid.
-Stock rows go through ``inventory.imports.stock_import_row`` (``inventory.services``
-underneath): each difference is an ``import`` movement with the import's batch number.
+Stock rows go through ``inventory.imports.stock_import_row`` (the one count service,
+``inventory.services.stock_set_counts``, underneath): each difference is an ``import``
+movement with the import's batch number.
 """
 
 from django.core.exceptions import ValidationError
