@@ -22,7 +22,7 @@ from inventory.imports import (
     validate_stock,
 )
 from inventory.models import Product, StockLevel, Warehouse
-from oms.csv_admin import ValidatedResourceMixin
+from oms.csv_admin import ValidatedResourceMixin, row_error_text
 from oms.exceptions import DomainError
 
 
@@ -110,7 +110,8 @@ class StockLevelResource(ValidatedResourceMixin, resources.ModelResource):
                 reference=self._batch,
                 actor=self._csv_user,
             )
-        except DomainError as exc:
-            raise ValidationError({"on_hand": [exc.message]}) from exc
+        except DomainError as exc:  # worded as the file's other row errors
+            text = row_error_text(exc.message, str(instance.on_hand))
+            raise ValidationError({"on_hand": [text]}) from exc
         instance.pk = level.pk
         instance.reserved = level.reserved
