@@ -10,7 +10,7 @@ cost a 100,000-row file about 20x more (bench/csv_import.py), hence this path:
   counted values (``ON CONFLICT DO NOTHING``: one created meanwhile by another
   transaction is left to the caller, which locks it and plans it again);
 - ``apply``: the changed levels COPied and applied in one ``UPDATE ... FROM``, the
-  movements COPied straight into the ledger, and the channels' change marks upserted.
+  movements COPied and inserted into the ledger with the channels' change marks.
 
 Most of the time of a big first import is the database checking the foreign keys of
 every new level and ledger row (product, warehouse), at commit; nothing here skips them.
@@ -19,31 +19,22 @@ every new level and ledger row (product, warehouse), at commit; nothing here ski
 from __future__ import annotations
 
 from django.db import connection
-from django.utils import timezone
 
-from inventory.counting import CountPlan, LevelState, NewLevel
+from inventory.counting import CountPlan, LevelState, Movement, NewLevel
 from oms.csvio import copy_rows
-
-_MOVEMENT_COLUMNS = (
-    "product_id",
-    "warehouse_id",
-    "on_hand_delta",
-    "kind",
-    "reserved_delta",
-    "reference",
-    "note",
-    "reason_code",
-    "actor",
-    "created_at",
-)
 
 
 class CopyCountWriter:
     """Writes a count plan with COPY; one instance per service call."""
 
     def __init__(self, *, kind: str, reference: str, note: str, reason_code: str, actor: str):
-        self.constants = (kind, 0, reference[:64], note[:255], reason_code, actor)
-        self.level_ids: dict[tuple[int, int], int] = {}
+        self.params = {
+            "kind": kind,
+            "ref": reference[:64],
+            "note": note[:255],
+            "reason": reason_code,
+            "actor": actor,
+        }
 
     def lock(self, keys: list[tuple[int, int]]) -> dict[tuple[int, int], LevelState]:
         if not keys:
@@ -52,7 +43,7 @@ class CopyCountWriter:
             cursor.execute("SET LOCAL work_mem = '64MB'")  # sorts and joins in memory
             cursor.execute(
                 """
-                SELECT s.id, s.product_id, s.warehouse_id, s.on_hand, s.reserved, s.bin,
+                SELECT s.product_id, s.warehouse_id, s.id, s.on_hand, s.reserved, s.bin,
                        s.reorder_point
                 FROM inventory_stocklevel s
                 JOIN unnest(%s::bigint[], %s::bigint[]) AS k(product_id, warehouse_id)
@@ -63,11 +54,7 @@ class CopyCountWriter:
                 [[p for p, _ in keys], [w for _, w in keys]],
             )
             rows = cursor.fetchall()
-        levels = {}
-        for pk, product_id, warehouse_id, on_hand, reserved, bin_, point in rows:
-            levels[(product_id, warehouse_id)] = LevelState(pk, on_hand, reserved, bin_, point)
-            self.level_ids[(product_id, warehouse_id)] = pk
-        return levels
+        return {(r[0], r[1]): LevelState(*r[2:]) for r in rows}
 
     def create(self, new: list[NewLevel]) -> tuple[set, set]:
         """Insert the new levels with their counts; returns (the keys created here, the
@@ -80,24 +67,28 @@ class CopyCountWriter:
             copy_rows(cursor, "_oms_count_new", NewLevel._fields, new)
             cursor.execute(
                 """
-                INSERT INTO inventory_stocklevel
-                    (product_id, warehouse_id, on_hand, reserved, bin, reorder_point, updated_at)
-                SELECT product_id, warehouse_id, on_hand, 0, bin, reorder_point, now()
-                FROM _oms_count_new
-                ORDER BY product_id, warehouse_id
-                ON CONFLICT (product_id, warehouse_id) DO NOTHING
-                RETURNING id, product_id, warehouse_id
+                WITH ins AS (
+                    INSERT INTO inventory_stocklevel
+                        (product_id, warehouse_id, on_hand, reserved, bin, reorder_point,
+                         updated_at)
+                    SELECT product_id, warehouse_id, on_hand, 0, bin, reorder_point, now()
+                    FROM _oms_count_new
+                    ORDER BY product_id, warehouse_id
+                    ON CONFLICT (product_id, warehouse_id) DO NOTHING
+                    RETURNING product_id, warehouse_id
+                )
+                SELECT t.product_id, t.warehouse_id
+                FROM _oms_count_new t
+                LEFT JOIN ins USING (product_id, warehouse_id)
+                WHERE ins.product_id IS NULL
                 """
             )
-            created = cursor.fetchall()
+            meanwhile = set(cursor.fetchall())
             cursor.execute("DROP TABLE _oms_count_new")
-        for pk, product_id, warehouse_id in created:
-            self.level_ids[(product_id, warehouse_id)] = pk
-        mine = {(p, w) for _, p, w in created}
-        return mine, {(n.product_id, n.warehouse_id) for n in new} - mine
+        keys = {(n.product_id, n.warehouse_id) for n in new}
+        return keys - meanwhile, meanwhile
 
     def apply(self, plan: CountPlan) -> None:
-        now = timezone.now()
         with connection.cursor() as cursor:
             if plan.updates:
                 cursor.execute(
@@ -122,33 +113,31 @@ class CopyCountWriter:
                 cursor.execute("DROP TABLE _oms_count_update")
             if not plan.movements:
                 return
-            constants = (*self.constants, now)
-            copy_rows(
-                cursor,
-                "inventory_stockmovement",
-                _MOVEMENT_COLUMNS,
-                (
-                    (m.product_id, m.warehouse_id, m.on_hand_delta, *constants)
-                    for m in plan.movements
-                ),
-            )
-            # The channels' change marks: one per level whose on_hand changed.
             cursor.execute(
-                "CREATE TEMP TABLE _oms_count_mark (level_id bigint, product_id bigint) "
-                "ON COMMIT DROP"
+                "CREATE TEMP TABLE _oms_count_move (product_id bigint, warehouse_id bigint, "
+                "on_hand_delta integer) ON COMMIT DROP"
             )
-            ids = self.level_ids
-            copy_rows(
-                cursor,
-                "_oms_count_mark",
-                ("level_id", "product_id"),
-                ((ids[(m.product_id, m.warehouse_id)], m.product_id) for m in plan.movements),
-            )
+            copy_rows(cursor, "_oms_count_move", Movement._fields, plan.movements)
+            # The ledger rows, and the channels' change marks: one per level whose
+            # on_hand changed.
             cursor.execute(
                 """
+                WITH mv AS (
+                    INSERT INTO inventory_stockmovement
+                        (product_id, warehouse_id, kind, on_hand_delta, reserved_delta,
+                         reference, note, reason_code, actor, created_at)
+                    SELECT product_id, warehouse_id, %(kind)s, on_hand_delta, 0,
+                           %(ref)s, %(note)s, %(reason)s, %(actor)s, now()
+                    FROM _oms_count_move
+                )
                 INSERT INTO inventory_stockchangemark (level_id, product_id, marked_at)
-                SELECT level_id, product_id, now() FROM _oms_count_mark ORDER BY level_id
+                SELECT s.id, s.product_id, now()
+                FROM _oms_count_move m
+                JOIN inventory_stocklevel s
+                  ON s.product_id = m.product_id AND s.warehouse_id = m.warehouse_id
+                ORDER BY s.id
                 ON CONFLICT (level_id) DO UPDATE SET marked_at = EXCLUDED.marked_at
-                """
+                """,
+                self.params,
             )
-            cursor.execute("DROP TABLE _oms_count_mark")
+            cursor.execute("DROP TABLE _oms_count_move")
