@@ -5,10 +5,10 @@ It carries out the plan of ``inventory.counting.plan_counts`` for
 cost a 100,000-row file about 20x more (bench/csv_import.py), hence this path:
 
 - ``lock``: the file's existing levels, ``SELECT ... FOR UPDATE`` in id order (the
-  order ``inventory.services`` locks in), keys passed as two arrays;
+  order ``inventory.services`` locks in), the keys COPied into a temporary table;
 - ``create``: the new levels, COPied into a temporary table and inserted with their
-  counted values (``ON CONFLICT DO NOTHING``: one created meanwhile by another
-  transaction is left to the caller, which locks it and plans it again);
+  counted values (a level created meanwhile by another transaction is left to the
+  caller, which locks it and plans it again);
 - ``apply``: the changed levels COPied and applied in one ``UPDATE ... FROM``, the
   movements COPied and inserted into the ledger with the channels' change marks.
 
@@ -18,7 +18,7 @@ every new level and ledger row (product, warehouse), at commit; nothing here ski
 
 from __future__ import annotations
 
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from inventory.counting import CountPlan, LevelState, Movement, NewLevel
 from oms.csvio import copy_rows
@@ -42,50 +42,69 @@ class CopyCountWriter:
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL work_mem = '64MB'")  # sorts and joins in memory
             cursor.execute(
+                "CREATE TEMP TABLE _oms_count_key (product_id bigint, warehouse_id bigint) "
+                "ON COMMIT DROP"
+            )
+            copy_rows(cursor, "_oms_count_key", ("product_id", "warehouse_id"), keys)
+            cursor.execute(
                 """
                 SELECT s.product_id, s.warehouse_id, s.id, s.on_hand, s.reserved, s.bin,
                        s.reorder_point
                 FROM inventory_stocklevel s
-                JOIN unnest(%s::bigint[], %s::bigint[]) AS k(product_id, warehouse_id)
+                JOIN _oms_count_key k
                   ON s.product_id = k.product_id AND s.warehouse_id = k.warehouse_id
                 ORDER BY s.id
                 FOR UPDATE OF s
-                """,
-                [[p for p, _ in keys], [w for _, w in keys]],
+                """
             )
             rows = cursor.fetchall()
+            cursor.execute("DROP TABLE _oms_count_key")
         return {(r[0], r[1]): LevelState(*r[2:]) for r in rows}
 
     def create(self, new: list[NewLevel]) -> tuple[set, set]:
         """Insert the new levels with their counts; returns (the keys created here, the
-        keys created meanwhile by another transaction, to be locked and planned again)."""
+        keys created meanwhile by another transaction, to be locked and planned again).
+
+        A plain INSERT in a savepoint first (the usual case, and the fastest); if a
+        level was created meanwhile (a unique violation) the savepoint is rolled back
+        and ``ON CONFLICT DO NOTHING`` inserts the others."""
+        keys = {(n.product_id, n.warehouse_id) for n in new}
         with connection.cursor() as cursor:
             cursor.execute(
                 "CREATE TEMP TABLE _oms_count_new (product_id bigint, warehouse_id bigint, "
                 "on_hand integer, bin varchar(32), reorder_point integer) ON COMMIT DROP"
             )
             copy_rows(cursor, "_oms_count_new", NewLevel._fields, new)
-            cursor.execute(
-                """
-                WITH ins AS (
-                    INSERT INTO inventory_stocklevel
-                        (product_id, warehouse_id, on_hand, reserved, bin, reorder_point,
-                         updated_at)
-                    SELECT product_id, warehouse_id, on_hand, 0, bin, reorder_point, now()
-                    FROM _oms_count_new
-                    ORDER BY product_id, warehouse_id
-                    ON CONFLICT (product_id, warehouse_id) DO NOTHING
-                    RETURNING product_id, warehouse_id
+            insert = """
+                INSERT INTO inventory_stocklevel
+                    (product_id, warehouse_id, on_hand, reserved, bin, reorder_point,
+                     updated_at)
+                SELECT product_id, warehouse_id, on_hand, 0, bin, reorder_point, now()
+                FROM _oms_count_new
+                ORDER BY product_id, warehouse_id
+            """
+            try:
+                with transaction.atomic():
+                    cursor.execute(insert)
+                meanwhile = set()
+            except IntegrityError as exc:
+                if getattr(exc.__cause__, "sqlstate", None) != "23505":  # not a unique key
+                    raise
+                cursor.execute(
+                    f"""
+                    WITH ins AS (
+                        {insert}
+                        ON CONFLICT (product_id, warehouse_id) DO NOTHING
+                        RETURNING product_id, warehouse_id
+                    )
+                    SELECT t.product_id, t.warehouse_id
+                    FROM _oms_count_new t
+                    LEFT JOIN ins USING (product_id, warehouse_id)
+                    WHERE ins.product_id IS NULL
+                    """
                 )
-                SELECT t.product_id, t.warehouse_id
-                FROM _oms_count_new t
-                LEFT JOIN ins USING (product_id, warehouse_id)
-                WHERE ins.product_id IS NULL
-                """
-            )
-            meanwhile = set(cursor.fetchall())
+                meanwhile = set(cursor.fetchall())
             cursor.execute("DROP TABLE _oms_count_new")
-        keys = {(n.product_id, n.warehouse_id) for n in new}
         return keys - meanwhile, meanwhile
 
     def apply(self, plan: CountPlan) -> None:
