@@ -127,26 +127,23 @@ def check_counts(
         raise StockError(f"A count is written as {' or '.join(COUNT_KINDS)}", field="kind")
     if reason_code and reason_code not in StockMovement.ReasonCode.values:
         raise StockError(f"Unknown reason code {reason_code!r}", field="reason_code")
-    keys = set()
-    for c in counts:
-        quantity = c.on_hand
-        if isinstance(quantity, bool) or not isinstance(quantity, int):
-            raise StockError(f"{field} must be a whole number", field=field)
-        if quantity < 0:
-            raise StockError(f"{field} must be greater than 0", field=field)
-        if quantity > MAX_QUANTITY:
-            raise StockError(f"{field} must be at most {MAX_QUANTITY}", field=field)
-        if c.bin is not None and len(c.bin) > BIN_LENGTH:
-            raise StockError(f"bin is too long (at most {BIN_LENGTH} characters)", field="bin")
-        point = c.reorder_point
-        if point is not None and (
-            isinstance(point, bool)
-            or not isinstance(point, int)
-            or not 0 <= point <= MAX_REORDER_POINT
-        ):
-            raise StockError("reorder_point must be a whole number", field="reorder_point")
-        keys.add((c.product_id, c.warehouse_id))
-    if len(keys) != len(counts):
+    # Whole columns at once: a file's 100,000 counts are checked in a few passes.
+    quantities = [c.on_hand for c in counts]
+    if not set(map(type, quantities)) <= {int}:
+        raise StockError(f"{field} must be a whole number", field=field)
+    if quantities and min(quantities) < 0:
+        raise StockError(f"{field} must be greater than 0", field=field)
+    if quantities and max(quantities) > MAX_QUANTITY:
+        raise StockError(f"{field} must be at most {MAX_QUANTITY}", field=field)
+    bins = [c.bin for c in counts if c.bin]
+    if max(map(len, bins), default=0) > BIN_LENGTH:
+        raise StockError(f"bin is too long (at most {BIN_LENGTH} characters)", field="bin")
+    points = [c.reorder_point for c in counts if c.reorder_point is not None]
+    if points and (
+        not set(map(type, points)) <= {int} or min(points) < 0 or max(points) > MAX_REORDER_POINT
+    ):
+        raise StockError("reorder_point must be a whole number", field="reorder_point")
+    if len({(c.product_id, c.warehouse_id) for c in counts}) != len(counts):
         raise StockError("Each level may be counted once", field=field)
 
 
@@ -158,13 +155,14 @@ def plan_counts(counts: list[CountedStock], levels: dict[tuple[int, int], LevelS
     Each change of on_hand is one movement of the difference. A count below what is
     reserved is refused (``below_reserved``)."""
     plan = CountPlan()
+    new, updates, movements = plan.new, plan.updates, plan.movements
     for c in counts:
         key = (c.product_id, c.warehouse_id)
         level = levels.get(key)
         if level is None:
-            plan.new.append(NewLevel(*key, c.on_hand, c.bin or "", c.reorder_point or 0))
+            new.append(NewLevel(*key, c.on_hand, c.bin or "", c.reorder_point or 0))
             if c.on_hand:
-                plan.movements.append(Movement(*key, c.on_hand))
+                movements.append(Movement(*key, c.on_hand))
             continue
         if c.on_hand < level.reserved:
             plan.below_reserved.append((c, level.reserved))
@@ -173,9 +171,9 @@ def plan_counts(counts: list[CountedStock], levels: dict[tuple[int, int], LevelS
         point = level.reorder_point if c.reorder_point is None else c.reorder_point
         delta = c.on_hand - level.on_hand
         if delta or bin_ != level.bin or point != level.reorder_point:
-            plan.updates.append(LevelUpdate(level.id, *key, c.on_hand, bin_, point))
+            updates.append(LevelUpdate(level.id, *key, c.on_hand, bin_, point))
         if delta:
-            plan.movements.append(Movement(*key, delta))
+            movements.append(Movement(*key, delta))
     return plan
 
 
