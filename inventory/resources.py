@@ -2,8 +2,9 @@
 
 Imports validate the whole file first with the same rules as ``manage.py import_*``
 (``inventory.imports``), run in one transaction and roll back if any row is invalid.
-Stock rows go through ``inventory.imports.stock_import_row`` (``inventory.services``
-underneath): each difference is an ``import`` movement with the import's batch number.
+Stock rows go through ``inventory.imports.stock_import_row`` (the one count service,
+``inventory.services.stock_set_counts``, underneath): each difference is an ``import``
+movement with the import's batch number.
 """
 
 from django.core.exceptions import ValidationError
@@ -21,7 +22,7 @@ from inventory.imports import (
     validate_stock,
 )
 from inventory.models import Product, StockLevel, Warehouse
-from oms.csv_admin import ValidatedResourceMixin
+from oms.csv_admin import ValidatedResourceMixin, row_error_text
 from oms.exceptions import DomainError
 
 
@@ -109,7 +110,8 @@ class StockLevelResource(ValidatedResourceMixin, resources.ModelResource):
                 reference=self._batch,
                 actor=self._csv_user,
             )
-        except DomainError as exc:
-            raise ValidationError({"on_hand": [exc.message]}) from exc
+        except DomainError as exc:  # worded as the file's other row errors
+            text = row_error_text(exc.message, str(instance.on_hand))
+            raise ValidationError({"on_hand": [text]}) from exc
         instance.pk = level.pk
         instance.reserved = level.reserved

@@ -6,7 +6,7 @@ levels always queue in the same order and never deadlock each other. The CHECK
 constraints on StockLevel stay the last line of defence.
 """
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -15,15 +15,27 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from inventory.counting import (
+    MAX_QUANTITY,
+    CountedStock,
+    CountResult,
+    OrmCountWriter,
+    check_counts,
+    run_counts,
+)
+from inventory.counting_sql import CopyCountWriter
 from inventory.exceptions import CountNeedsConfirmation, InsufficientStock, StockError
 from inventory.models import Product, StockLevel, StockMovement, Warehouse
+from inventory.stock_changes import STOCK_CHANGE_LISTENERS, on_stock_change  # noqa: F401
+from inventory.stock_changes import marks_upsert as _marks_upsert
+from inventory.stock_changes import offer_to_backorders as _offer_to_backorders
+from inventory.stock_changes import tell_listeners as _tell_listeners
 from oms.actors import actor_name
 from oms.db import insert_new
 
 Kind = StockMovement.Kind
 # Movements that make stock available; backordered lines get a chance at it.
 ARRIVAL_KINDS = {Kind.RECEIPT, Kind.RETURN_RESTOCK, Kind.TRANSFER_IN, Kind.RELEASE}
-MAX_QUANTITY = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -72,63 +84,6 @@ def stock_lock_levels(*, pairs: Iterable[tuple[int, int]] = (), product_ids: Ite
 def _ensure_levels(pairs: Iterable[tuple[int, int]]) -> None:
     StockLevel.objects.bulk_create(
         [StockLevel(product_id=p, warehouse_id=w) for p, w in pairs], ignore_conflicts=True
-    )
-
-
-# Called (inside the transaction) after every stock change with the changed product
-# ids: higher layers register here (``intake`` queues its channel stock push after
-# commit) instead of inventory importing them.
-STOCK_CHANGE_LISTENERS: list[Callable[[set[int]], None]] = []
-
-
-def on_stock_change(listener: Callable[[set[int]], None]) -> Callable[[set[int]], None]:
-    """Register ``listener(product_ids)``, called in the transaction of each stock change."""
-    if listener not in STOCK_CHANGE_LISTENERS:
-        STOCK_CHANGE_LISTENERS.append(listener)
-    return listener
-
-
-def _marks_upsert(marks: list[tuple[int, int]], now) -> tuple[str, list]:
-    """The statement that marks (level id, product id) pairs changed (``StockChangeMark``):
-    one row per level, its time moved forward when already marked."""
-    values = ", ".join(["(%s, %s, %s)"] * len(marks))
-    now = connection.ops.adapt_datetimefield_value(now)  # as the ORM stores it
-    return (
-        "INSERT INTO inventory_stockchangemark (level_id, product_id, marked_at) "
-        f"VALUES {values} ON CONFLICT (level_id) DO UPDATE SET marked_at = EXCLUDED.marked_at",
-        [x for level_id, product_id in marks for x in (level_id, product_id, now)],
-    )
-
-
-def stock_mark_changed(*, marks: list[tuple[int, int]]) -> None:
-    """Mark stock levels (level id, product id) changed, in the caller's transaction, and
-    tell the listeners. ``stock_apply`` does it for every change it applies; paths that
-    write levels themselves (CSV imports) call this."""
-    if not marks:
-        return
-    marks = sorted(set(marks))
-    sql, params = _marks_upsert(marks, timezone.now())
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-    _tell_listeners({product_id for _, product_id in marks})
-
-
-def _tell_listeners(product_ids: set[int]) -> None:
-    for listener in STOCK_CHANGE_LISTENERS:
-        listener(product_ids)
-
-
-def _offer_to_backorders(product_ids: set[int]) -> None:
-    """After commit, let waiting backordered lines take the stock that just arrived.
-
-    The task is named by its dotted path: inventory does not import fulfillment.
-    """
-    if not product_ids:
-        return
-    from django_q.tasks import async_task
-
-    transaction.on_commit(
-        partial(async_task, "fulfillment.tasks.allocate_backorders", sorted(product_ids))
     )
 
 
@@ -284,6 +239,84 @@ def stock_receive(
 
 
 @transaction.atomic
+def stock_set_counts(
+    *,
+    counts: Sequence[CountedStock],
+    kind: str = Kind.COUNT,
+    reference: str = "",
+    note: str = "",
+    reason_code: str = "",
+    actor=None,
+    bulk: bool = False,
+    field: str = "counted",
+) -> CountResult:
+    """Set counted quantities: the one service behind every count (cycle counts, adjust
+    to a counted quantity, short picks, the admin's and the imports page's stock files).
+
+    Each level's on_hand becomes its count (a new level is created), its bin and
+    reorder point too when given; each difference is one ledger row of ``kind``
+    (``count`` or ``import``) with ``reference``, ``note`` and ``reason_code``. Refused
+    whole (CountsBelowReserved, naming every such count) when a count is below what is
+    reserved. Locks the levels in id order. ``bulk`` (a CSV file) writes with COPY on
+    PostgreSQL; the plan, and so the result, is the same (``inventory.counting``)."""
+    counts = list(counts)
+    check_counts(counts, kind=kind, reason_code=reason_code, field=field)
+    if not counts:
+        return CountResult()
+    if bulk and connection.vendor == "postgresql":
+        name = actor_name(actor)
+        writer = CopyCountWriter(
+            kind=kind, reference=reference, note=note, reason_code=reason_code, actor=name
+        )
+    else:
+        writer = OrmCountWriter(
+            change=partial(_count_change, kind, reference, note, reason_code),
+            lock_levels=stock_lock_levels,
+            apply=stock_apply,
+            ensure=_ensure_levels,
+            actor=actor,
+        )
+    result = run_counts(counts, writer, field=field)
+    if isinstance(writer, CopyCountWriter) and result.movements:
+        # stock_apply tells these for the ORM writer
+        _tell_listeners({m.product_id for m in result.movements})
+        _offer_to_backorders({m.product_id for m in result.movements if m.on_hand_delta > 0})
+    return result
+
+
+def _count_change(kind, reference, note, reason_code, product_id, warehouse_id, delta):
+    return StockChange(product_id, warehouse_id, kind, delta, 0, reference, note, reason_code)
+
+
+def stock_set_count(
+    *,
+    product: Product,
+    warehouse: Warehouse,
+    counted: int,
+    kind: str = Kind.COUNT,
+    note: str = "",
+    reason_code: str = "",
+    reference: str = "",
+    bin: str | None = None,
+    reorder_point: int | None = None,
+    actor=None,
+) -> tuple[StockLevel, bool]:
+    """One level's count (``stock_set_counts``); returns (level, created)."""
+    count = CountedStock(
+        0, product.sku, warehouse.code, product.pk, warehouse.pk, counted, bin, reorder_point
+    )
+    result = stock_set_counts(
+        counts=[count],
+        kind=kind,
+        reference=reference,
+        note=note,
+        reason_code=reason_code,
+        actor=actor,
+    )
+    return result.levels[(product.pk, warehouse.pk)], bool(result.created)
+
+
+@transaction.atomic
 def stock_adjust(
     *,
     product: Product,
@@ -296,8 +329,9 @@ def stock_adjust(
     actor=None,
 ) -> StockLevel:
     """Correct on_hand by a ``delta`` (ledger ``adjustment``) or to a ``counted`` quantity
-    (ledger ``count``), with an optional ``reason_code`` (``StockMovement.ReasonCode``).
-    Refused when on_hand would fall below what is reserved. Locks the one level.
+    (ledger ``count``, through ``stock_set_count``), with an optional ``reason_code``
+    (``StockMovement.ReasonCode``). Refused when on_hand would fall below what is
+    reserved. Locks the one level.
     """
     if reason_code and reason_code not in StockMovement.ReasonCode.values:
         raise StockError(f"Unknown reason code {reason_code!r}", field="reason_code")
@@ -311,29 +345,27 @@ def stock_adjust(
         if abs(delta) > MAX_QUANTITY:
             raise StockError(f"delta must be at most {MAX_QUANTITY}", field="delta")
     else:
-        _check_quantity(counted, field="counted", allow_zero=True)
+        level, _ = stock_set_count(
+            product=product,
+            warehouse=warehouse,
+            counted=counted,
+            note=reason,
+            reason_code=reason_code,
+            reference=reference,
+            actor=actor,
+        )
+        return level
     _ensure_levels([(product.pk, warehouse.pk)])
     level = stock_lock_levels(pairs=[(product.pk, warehouse.pk)])[(product.pk, warehouse.pk)]
-    if counted is not None:
-        kind, change = Kind.COUNT, counted - level.on_hand
-        if counted < level.reserved:
-            raise InsufficientStock(
-                f"Counted {counted} of {product.sku} at {warehouse.code} but {level.reserved} "
-                "are reserved for orders; release or re-route them first",
-                field="counted",
+    stock_apply(
+        changes=[
+            StockChange(
+                product.pk, warehouse.pk, Kind.ADJUSTMENT, delta, 0, reference, reason, reason_code
             )
-    else:
-        kind, change = Kind.ADJUSTMENT, delta
-    if change:
-        stock_apply(
-            changes=[
-                StockChange(
-                    product.pk, warehouse.pk, kind, change, 0, reference, reason, reason_code
-                )
-            ],
-            actor=actor,
-            levels={(product.pk, warehouse.pk): level},
-        )
+        ],
+        actor=actor,
+        levels={(product.pk, warehouse.pk): level},
+    )
     return level
 
 
@@ -364,18 +396,15 @@ def stock_count(
     """A cycle count from the floor: on_hand becomes ``counted`` (ledger ``count``).
     A large variance (``count_variance_is_large``) is refused with ``CountNeedsConfirmation``
     unless ``confirmed`` and given a ``reason_code``; the reason code is kept on the
-    ledger row either way. Locks the one level (``stock_adjust``)."""
+    ledger row either way. Locks the one level (``stock_adjust``, ``stock_set_count``)."""
     _check_quantity(counted, field="counted", allow_zero=True)
     _ensure_levels([(product.pk, warehouse.pk)])
     level = stock_lock_levels(pairs=[(product.pk, warehouse.pk)])[(product.pk, warehouse.pk)]
-    if counted < level.reserved:
-        raise InsufficientStock(
-            f"Counted {counted} of {product.sku} at {warehouse.code} but {level.reserved} "
-            "are reserved for orders; release or re-route them first",
-            field="counted",
-        )
-    if count_variance_is_large(on_hand=level.on_hand, counted=counted) and not (
-        confirmed and reason_code
+    # A count below what is reserved is refused by stock_set_count, before any question.
+    if (
+        counted >= level.reserved
+        and count_variance_is_large(on_hand=level.on_hand, counted=counted)
+        and not (confirmed and reason_code)
     ):
         diff = counted - level.on_hand
         raise CountNeedsConfirmation(

@@ -70,6 +70,11 @@ class CsvFormat(GuardedCsvFormat):
         return dataset
 
 
+def row_error_text(message: str, value: str = "") -> str:
+    """How the admin's preview words a row error: the message, then the cell's value."""
+    return message + (f" (value {value!r})" if value else "")
+
+
 def _row_errors(exc: CsvFileError) -> tuple[dict[int, dict[str, list[str]]], list[str]]:
     by_row: dict[int, dict[str, list[str]]] = {}
     file_errors: list[str] = []
@@ -78,7 +83,7 @@ def _row_errors(exc: CsvFileError) -> tuple[dict[int, dict[str, list[str]]], lis
             file_errors.append(str(error))
             continue
         by_row.setdefault(error.row, {}).setdefault(error.column or NON_FIELD_ERRORS, []).append(
-            error.message + (f" (value {error.value!r})" if error.value else "")
+            row_error_text(error.message, error.value)
         )
     if exc.more:
         file_errors.append(f"... and {exc.more} more error(s)")

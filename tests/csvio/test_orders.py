@@ -360,7 +360,7 @@ def test_an_order_placed_meanwhile_is_skipped_not_duplicated(products, monkeypat
     """The orders are COPied straight into their tables in a savepoint; an order of the
     file placed meanwhile by the API (a unique violation) rolls that back, and the
     INSERT ... ON CONFLICT path places the others and skips it."""
-    import orders.imports as imports
+    import orders.imports.writers as imports
 
     a, _, _ = products
     copy_insert = imports._insert_copy

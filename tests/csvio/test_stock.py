@@ -178,24 +178,25 @@ def test_export_stock_command_writes_the_import_columns(products, warehouses, tm
     assert target.read_text().splitlines() == [",".join(HEADER), "SKU-A,WH1,4,,0"]
 
 
-@postgres_only  # the savepoint fallback of the PostgreSQL path
+@postgres_only  # the COPY writer's ON CONFLICT fallback
 def test_a_level_created_meanwhile_is_counted_by_the_general_path(
     products, warehouses, monkeypatch
 ):
-    """A file of new levels is inserted plainly; if another transaction created one of
-    them meanwhile (a unique violation), that savepoint is rolled back and the general
-    path counts the level with its own movement, the ledger staying true."""
-    import inventory.imports as imports
+    """A file's new levels are inserted with their counts; if another transaction
+    created one of them meanwhile (ON CONFLICT DO NOTHING skips it), that level is
+    locked and counted as an existing one, with its own movement, the ledger staying
+    true."""
+    from inventory.counting_sql import CopyCountWriter
 
     a, _, _ = products
     wh1, _ = warehouses
-    plain_insert = imports._insert_new_levels
+    plain_create = CopyCountWriter.create
 
-    def created_meanwhile(cursor, params):
+    def created_meanwhile(self, new):
         receive(a, wh1, 10, reference="PO-1")  # as another request would
-        return plain_insert(cursor, params)
+        return plain_create(self, new)
 
-    monkeypatch.setattr(imports, "_insert_new_levels", created_meanwhile)
+    monkeypatch.setattr(CopyCountWriter, "create", created_meanwhile)
     data = csv_bytes(HEADER, [["SKU-A", "WH1", "7", "A-01", ""], ["SKU-B", "WH1", "3", "", ""]])
     result = import_stock(data)
 
