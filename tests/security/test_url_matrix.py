@@ -118,6 +118,8 @@ MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "api/v1/^orders/(?P<number>[^/]+)/payments/$": (API_ANON, 405, 405, 405, 405),
     "api/v1/^orders/(?P<number>[^/]+)/release/$": (API_ANON, 405, 405, 405, 405),
     "api/v1/^orders/(?P<number>[^/]+)/routing-preview/$": (API_ANON, 200, 200, 200, 200),
+    "api/v1/orders/<str:number>/notes/": (API_ANON, 200, 200, 200, 200),
+    "api/v1/customers/<path:email>/orders/": (API_ANON, 200, 200, 200, 200),
     "api/v1/^shipments/$": (API_ANON, 200, 200, 200, 200),
     "api/v1/^shipments/(?P<number>[^/]+)/$": (API_ANON, 200, 200, 200, 200),
     "api/v1/^shipments/(?P<number>[^/]+)/deliver/$": (API_ANON, 405, 405, 405, 405),
