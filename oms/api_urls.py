@@ -25,6 +25,7 @@ from inventory.replenishment_api import ReplenishmentViewSet
 from oms.security import docs_view
 from oms.webhooks_api import WebhookDeliveryViewSet, WebhookSubscriptionViewSet
 from orders.api import ChannelViewSet
+from orders.customer_api import CustomerOrderList, OrderNoteList
 from returns.api import ReturnViewSet
 
 
@@ -72,6 +73,8 @@ urlpatterns = [
         CarrierWebhookView.as_view(),
         name="carrier-webhook",
     ),
+    path("v1/customers/<path:email>/orders/", CustomerOrderList.as_view(), name="customer-orders"),
+    path("v1/orders/<str:number>/notes/", OrderNoteList.as_view(), name="order-notes"),
     path("v1/", include(router.urls)),
     path("v1/auth/token/", ThrottledObtainAuthToken.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

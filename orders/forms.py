@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy
 
 from orders.api import OrderFilter
 from orders.models import Order, OrderLine
+from orders.notes import NOTE_MAX_LENGTH
 
 
 class OrderPageFilter(OrderFilter):
@@ -77,3 +78,15 @@ def allowed_actions(order: Order, *, shipped_anything: bool) -> set[str]:
     if order.status in (S.PENDING, S.ON_HOLD, S.CONFIRMED) and not shipped_anything:
         actions.add("cancel")
     return actions
+
+
+class NoteForm(forms.Form):
+    """An internal note on the order page (the service checks the same again)."""
+
+    message = forms.CharField(
+        label="Note",
+        max_length=NOTE_MAX_LENGTH,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": NOTE_MAX_LENGTH}),
+        error_messages={"required": "Write the note first."},
+    )

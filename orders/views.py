@@ -74,7 +74,7 @@ def order_list(request):
 
 
 @manager_required
-def order_detail(request, number):
+def order_detail(request, number, **extra):
     order = get_object_or_404(order_detail_queryset(), number=number)
     lines = list(order.lines.all())
     shipments = list(order.shipments.all())
@@ -113,5 +113,6 @@ def order_detail(request, number):
             "warehouses": Warehouse.objects.filter(active=True).order_by("priority", "code")
             if reroutable
             else [],
+            **extra,
         },
     )

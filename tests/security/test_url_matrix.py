@@ -50,6 +50,8 @@ MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "orders/^(?P<number>[^/]+)/(?P<action>confirm|hold|release|cancel)/$":
         (LOGIN, 403, 405, 403, 405),
     "orders/<str:number>/reroute/": (LOGIN, 403, 405, 403, 405),
+    "orders/<str:number>/notes/": (LOGIN, 403, 405, 403, 405),
+    "orders/customers/<path:email>/": (LOGIN, 403, 200, 403, 200),
     # accounts
     "accounts/login/": (200, 200, 200, 200, 200),
     "accounts/logout/": (405, 405, 405, 405, 405),
@@ -116,6 +118,8 @@ MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "api/v1/^orders/(?P<number>[^/]+)/payments/$": (API_ANON, 405, 405, 405, 405),
     "api/v1/^orders/(?P<number>[^/]+)/release/$": (API_ANON, 405, 405, 405, 405),
     "api/v1/^orders/(?P<number>[^/]+)/routing-preview/$": (API_ANON, 200, 200, 200, 200),
+    "api/v1/orders/<str:number>/notes/": (API_ANON, 200, 200, 200, 200),
+    "api/v1/customers/<path:email>/orders/": (API_ANON, 200, 200, 200, 200),
     "api/v1/^shipments/$": (API_ANON, 200, 200, 200, 200),
     "api/v1/^shipments/(?P<number>[^/]+)/$": (API_ANON, 200, 200, 200, 200),
     "api/v1/^shipments/(?P<number>[^/]+)/deliver/$": (API_ANON, 405, 405, 405, 405),
@@ -295,6 +299,7 @@ def concrete(route: str, w: dict) -> str:
         "action": "confirm",
         "sequence": 1,
         "secret": "not-the-secret",
+        "email": "ana@example.com",
     }
     if "channels" in route:
         values["code"] = w["channel"]
