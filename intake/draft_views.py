@@ -79,13 +79,14 @@ def _open_draft(request, pk: int):
     return draft, None
 
 
-def _methods(draft: OrderDraft, rows, *, country=None, region=None):
+def _methods(draft: OrderDraft, rows, *, country=None, region=None, currency=None):
+    """The shipping methods priced for the draft's address (or the one just typed)."""
     address = draft.shipping_address or {}
     return selectors.shipping_methods(
         country=address.get("country", "") if country is None else country,
         region=address.get("region", "") if region is None else region,
         grams=selectors.draft_weight_grams(rows),
-        currency=draft.currency,
+        currency=currency or draft.currency,
     )
 
 
@@ -156,6 +157,7 @@ def draft_edit(request, pk: int):
         rows,
         country=request.POST.get("ship_country", "").strip().upper(),
         region=request.POST.get("ship_region", "").strip(),
+        currency=request.POST.get("currency", "").strip().upper(),
     )
     form = DraftDetailsForm(request.POST, methods=methods)
     if not form.is_valid():
