@@ -75,14 +75,17 @@ class DraftDetailsForm(forms.Form):
         return self.cleaned_data["currency"].strip().upper()
 
     def draft_fields(self, draft: OrderDraft) -> dict:
-        """``draft_update`` arguments; a blank shipping price takes the chosen method's
-        rate (when it has one for this address and weight), else 0."""
+        """``draft_update`` arguments. The shipping price takes the chosen method's rate
+        (when it has one for this address and weight) when left blank, or when the
+        method was changed and the price was not; a blank price without a rate is 0."""
         data = dict(self.cleaned_data)
         address = {k: data.pop(f"ship_{k}") for k in ADDRESS_FIELDS}
         price = data["shipping_total"]
-        if price is None:
-            method = self.methods.get(data["shipping_method"])
-            price = method.price if method and method.price is not None else 0
+        method = self.methods.get(data["shipping_method"])
+        rate = method.price if method else None
+        switched = data["shipping_method"] != draft.shipping_method
+        if price is None or (switched and rate is not None and price == draft.shipping_total):
+            price = rate if rate is not None else (price or 0)
         data["shipping_total"] = price
         return {**data, "shipping_address": address}
 

@@ -184,6 +184,13 @@ def test_the_shipping_method_and_notes_go_on_the_order(world, desk):
     draft = fill_in(desk, shipping_method="correios:pac", shipping_total="", notes="Gift wrap")
     draft.refresh_from_db()
     assert draft.shipping_total == Decimal("23.40")  # blank price: the method's rate
+    desk.client.post(desk.url(draft), _form_of(draft, shipping_total="0"))
+    draft.refresh_from_db()
+    assert draft.shipping_total == 0  # a price typed for the same method is kept
+    desk.client.post(desk.url(draft), _form_of(draft, shipping_method=""))
+    desk.client.post(desk.url(draft), _form_of(draft, shipping_method="correios:pac"))
+    draft.refresh_from_db()
+    assert draft.shipping_total == Decimal("23.40")  # method chosen, price untouched: its rate
 
     order = place_on_page(desk, draft)
     assert order.shipping_total == Decimal("23.40")
