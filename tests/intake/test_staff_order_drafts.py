@@ -15,6 +15,9 @@ from tests.floor.conftest import make_user
 from tests.intake.drafts_support import ADDRESS, Desk
 
 pytestmark = pytest.mark.django_db
+# session, user, draft, its products and their stock, the shipping methods...: none per line
+MAX_PAGE_QUERIES = 12
+MAX_SCAN_QUERIES = 16  # and the lookup of the code, the locked draft, its save
 
 
 @pytest.fixture
@@ -200,3 +203,22 @@ def test_the_page_is_for_managers(shop, client):
 def test_the_order_list_and_the_navigation_link_to_the_page(shop, desk):
     body = desk.client.get(reverse("orders:list")).content.decode()
     assert body.count(f'href="{reverse("staff-orders:list")}"') == 2  # button + navigation
+
+
+def test_the_page_reads_a_long_draft_in_a_fixed_number_of_queries(
+    shop, desk, django_assert_max_num_queries
+):
+    sp, rj, _, _ = shop
+    draft = desk.start()
+    for n in range(30):
+        product = f.make_product(f"BULK-{n:02d}")
+        f.receive(product, sp if n % 2 else rj, 4)
+        draft.lines.append({"sku": product.sku, "quantity": 1, "unit_price": "10.00"})
+    draft.save()
+    with django_assert_max_num_queries(MAX_PAGE_QUERIES):
+        body = desk.page(draft)
+    assert body.count("<strong>4</strong> available") == 30
+    with django_assert_max_num_queries(MAX_SCAN_QUERIES):
+        response = desk.scan(draft, "BULK-07")
+    panel = response.content.decode()
+    assert response.status_code == 200 and panel.count("data-sku=") == 30
