@@ -171,9 +171,9 @@ def draft_edit(request, pk: int):
     except DraftPlaced as exc:
         messages.info(request, exc.message)
         return redirect("orders:detail", exc.data["number"])
-    messages.success(request, "Draft saved.")
     if request.POST.get("then") == "place":
         return _place(request, draft)
+    messages.success(request, "Draft saved.")
     return redirect("staff-orders:edit", draft.pk)
 
 
