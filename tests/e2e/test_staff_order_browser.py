@@ -11,6 +11,7 @@ import pytest
 from inventory.models import StockLevel
 from orders.models import Order
 from tests.e2e.support import wait_until
+from tests.e2e.test_csp_browser import WATCH
 from tests.factories import assert_ledger_clean, channel, make_product, make_warehouse, receive
 from tests.floor.conftest import make_user
 
@@ -36,8 +37,11 @@ def shop(live_server):
 def test_a_manager_places_a_phone_order_by_scanning(browser, live_server, shop, artifacts):
     sp, mug = shop
     context = browser.new_context(viewport=DESKTOP)
+    context.add_init_script(WATCH)
     page = context.new_page()
     page.set_default_timeout(15_000)
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "CSP violation" in m.text else None)
     page.goto(live_server.url + "/orders/")
     page.keyboard.type("mia")
     page.keyboard.press("Tab")
@@ -99,6 +103,7 @@ def test_a_manager_places_a_phone_order_by_scanning(browser, live_server, shop, 
     assert f"Placed {number}" in page.locator("main").inner_text()
     page.screenshot(path=str(artifacts / "staff-order-placed.png"), full_page=True)
     context.close()
+    assert violations == []  # htmx and floor.js ran under the Content-Security-Policy
 
     order = Order.objects.get(number=number)
     assert (order.channel.code, order.status, order.allocation_status) == (
