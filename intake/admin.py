@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from intake.inbound.admin import ChannelIntakeAdminMixin, ChannelIntakeForm, WriteOnlyField
-from intake.models import ChannelListing, ChannelOutbox, ChannelStockPending
+from intake.models import ChannelListing, ChannelOutbox, ChannelStockPending, OrderDraft
 from intake.sync.listings import channel_link_listings
 from intake.sync.outbound import channel_outbox_retry
 from intake.sync.reconcile import channel_orders_reconcile
@@ -227,3 +227,13 @@ class ChannelOutboxAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
             lambda row: channel_outbox_retry(outbox=row),
             done="Queued again",
         )
+
+
+@admin.register(OrderDraft)
+class OrderDraftAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Staff order drafts, read-only: they are entered and placed on /orders/new/."""
+
+    list_display = ["pk", "customer_email", "channel", "created_by", "updated_at", "placed_order"]
+    list_filter = [("placed_order", admin.EmptyFieldListFilter), "channel"]
+    search_fields = ["customer_email", "customer_name", "placed_order__number"]
+    list_select_related = ["channel", "created_by", "placed_order"]

@@ -1,12 +1,16 @@
 """Channel sync state: which of our SKUs each channel lists (and under which platform
 ids), which SKUs wait to be pushed, what is to be told to the platform about orders,
-and the last push and reconciliation of each channel."""
+and the last push and reconciliation of each channel; and the drafts of orders staff
+enter for customers, until they are placed."""
 
+from decimal import Decimal
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from inventory.models import Product
-from orders.models import Channel, Order
+from orders.models import Channel, MoneyField, Order
 
 
 class ChannelListing(models.Model):
@@ -135,3 +139,62 @@ class PushRequest(models.Model):
 
     def __str__(self) -> str:
         return "push requested" if self.requested else "no push requested"
+
+
+class OrderDraft(models.Model):
+    """An order a manager is entering for a customer (a phone call, an e-mail, a
+    marketplace message): saved as it is typed, so it survives reloads and can be picked
+    up again, and placed through the one intake path
+    (``fulfillment.services.intake.order_place_and_confirm``) when it is complete. Not
+    an Order: nothing reads drafts but the staff order page. ``lines``:
+    ``[{"sku", "quantity", "unit_price"}]`` (the price as a string, in ``currency``);
+    ``shipping_address``: the keys of an order's ``ship_*`` fields."""
+
+    class Payment(models.TextChoices):
+        PENDING = Order.FinancialStatus.PENDING, "Pending (to be paid)"
+        AUTHORIZED = Order.FinancialStatus.AUTHORIZED, "Authorized"
+        PAID = Order.FinancialStatus.PAID, "Paid"
+
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    customer_email = models.CharField(max_length=254, blank=True, default="")
+    customer_name = models.CharField(max_length=255, blank=True, default="")
+    customer_phone = models.CharField(max_length=32, blank=True, default="")
+    shipping_address = models.JSONField(default=dict, blank=True)
+    lines = models.JSONField(default=list, blank=True)
+    currency = models.CharField(max_length=3, default="EUR")
+    shipping_method = models.CharField(
+        max_length=100, blank=True, default="", help_text="carrier:service code, or blank"
+    )
+    shipping_total = MoneyField(default=Decimal("0"))
+    financial_status = models.CharField(
+        max_length=16, choices=Payment.choices, default=Payment.PENDING
+    )
+    payment_method = models.CharField(max_length=64, blank=True, default="")
+    payment_reference = models.CharField(max_length=128, blank=True, default="")
+    notes = models.TextField(blank=True, default="")
+    placed_order = models.OneToOneField(
+        Order, null=True, blank=True, on_delete=models.PROTECT, related_name="draft"
+    )
+    placed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["-updated_at"], condition=Q(placed_order=None), name="orderdraft_open"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"draft {self.pk}"
+
+    @property
+    def external_id(self) -> str:
+        """The placed order's id on its channel: placing the draft twice (a double
+        click, two managers) finds the same order."""
+        return f"DRAFT-{self.pk}"

@@ -17,6 +17,7 @@ urlpatterns = [
     path("fulfillment/", include("fulfillment.document_urls")),
     path("returns/", include("returns.document_urls")),
     path("channels/sync/", include("intake.urls")),
+    path("orders/new/", include("intake.draft_urls")),
     path("orders/", include("orders.urls")),
     path("orders/", include((order_action_urls, "order_actions"))),
     path("floor/returns/", include("returns.urls")),

@@ -19,6 +19,7 @@ from fulfillment.services import (
     shipment_deliver,
     shipment_ship,
 )
+from intake.models import OrderDraft
 from oms.models import ImportJob
 from returns.services import return_approve, return_request
 from tests import factories as f
@@ -52,6 +53,16 @@ MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "orders/<str:number>/reroute/": (LOGIN, 403, 405, 403, 405),
     "orders/<str:number>/notes/": (LOGIN, 403, 405, 403, 405),
     "orders/customers/<path:email>/": (LOGIN, 403, 200, 403, 200),
+    # staff-created orders (drafts): managers only; the writes are POST
+    "orders/new/": (LOGIN, 403, 200, 403, 200),
+    "orders/new/start/": (LOGIN, 403, 405, 403, 405),
+    "orders/new/<int:pk>/": (LOGIN, 403, 200, 403, 200),
+    "orders/new/<int:pk>/customer/": (LOGIN, 403, 405, 403, 405),
+    "orders/new/<int:pk>/lines/scan/": (LOGIN, 403, 405, 403, 405),
+    "orders/new/<int:pk>/lines/": (LOGIN, 403, 405, 403, 405),
+    "orders/new/<int:pk>/lines/remove/": (LOGIN, 403, 405, 403, 405),
+    "orders/new/<int:pk>/place/": (LOGIN, 403, 405, 403, 405),
+    "orders/new/<int:pk>/discard/": (LOGIN, 403, 405, 403, 405),
     # accounts
     "accounts/login/": (200, 200, 200, 200, 200),
     "accounts/logout/": (405, 405, 405, 405, 405),
@@ -256,6 +267,7 @@ def world(db):
         "subscription": sub.pk,
         "delivery": delivery.pk,
         "manifest": manifest.number,
+        "draft": OrderDraft.objects.create(channel=f.channel("phone")).pk,
     }
 
 
@@ -288,6 +300,8 @@ def concrete(route: str, w: dict) -> str:
         pk = w["subscription"]
     if "deliveries" in route:
         pk = w["delivery"]
+    if route.startswith("orders/new/"):
+        pk = w["draft"]
     values = {
         "number": number,
         "code": w["channel"] if "channel" in route else w["warehouse"],
