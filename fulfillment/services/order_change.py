@@ -257,11 +257,11 @@ def _apply_address(locked: Locked, address: dict, data: list, *, actor, note) ->
         clean["country"] = clean["country"].upper()
         if not COUNTRY_RE.match(clean["country"]):
             raise OrderInvalid(
-                "country must be a 2-letter ISO 3166-1 code", field="address.country"
+                "country must be a 2-letter ISO 3166-1 code", field="shipping_address.country"
             )
     for k in REQUIRED_ADDRESS:
         if k in clean and not clean[k]:
-            raise OrderInvalid(f"{k} may not be blank", field=f"address.{k}")
+            raise OrderInvalid(f"{k} may not be blank", field=f"shipping_address.{k}")
     diff = {
         k: (getattr(order, f"ship_{k}"), v)
         for k, v in clean.items()
@@ -275,7 +275,7 @@ def _apply_address(locked: Locked, address: dict, data: list, *, actor, note) ->
             "Cannot change the address: picking has started for "
             + ", ".join(f"{s.number} ({s.status})" for s in started)
             + "; its parcel is prepared for the old address",
-            field="address",
+            field="shipping_address",
         )
     for k, (_, value) in diff.items():
         setattr(order, f"ship_{k}", value)

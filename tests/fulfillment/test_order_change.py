@@ -211,7 +211,7 @@ def test_address_change_that_keeps_the_best_point_moves_nothing(confirmed):
 def test_bad_address_is_refused_with_the_field(confirmed):
     with pytest.raises(OrderInvalid) as exc:
         order_change_address(order=confirmed, address={"country": "Brazil"})
-    assert exc.value.field == "address.country"
+    assert exc.value.field == "shipping_address.country"
 
 
 def test_shipping_service_and_price_change(confirmed):
