@@ -217,7 +217,9 @@ def order_edit(
         )
     after = _snapshot(order)
     totals = [
-        f"{k.replace('_', ' ')} {before[k]} -> {after[k]}" for k in before if before[k] != after[k]
+        f"{k.replace('_', ' ')} {before[k]} -> {after[k]}"
+        for k in before
+        if before[k] != after[k] and k != "shipping_total"  # the shipping change names it
     ]
     if not changes and not totals:
         return {"order": order, "changes": [], "event": None}
@@ -322,6 +324,7 @@ def _apply_shipping(locked: Locked, service, shipping_total, data: list) -> list
     if shipping_total is not None:
         amount = parse_money(shipping_total, "shipping_total", order.currency)
         if amount != order.shipping_total:
+            changes.append(f"shipping {order.shipping_total} -> {amount}")
             data.append(
                 {"change": "shipping_total", "from": str(order.shipping_total), "to": str(amount)}
             )

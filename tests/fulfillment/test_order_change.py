@@ -303,3 +303,19 @@ def test_edit_publishes_order_updated_and_emails_the_customer(confirmed, mug, se
     assert "MUG quantity 2 -> 3" in event.payload["changes"]
     assert [m.subject for m in mail.outbox] == [f"Your order {confirmed.number} was changed"]
     assert "3 x Product MUG" in mail.outbox[0].body
+
+
+def test_shipping_price_alone_recomputes_the_total(confirmed):
+    result = order_change_shipping(order=confirmed, shipping_total="0.00", actor="ana")
+
+    confirmed.refresh_from_db()
+    assert (confirmed.shipping_total, confirmed.total) == (Decimal("0.00"), Decimal("60.50"))
+    assert result["changes"] == ["shipping 5.00 -> 0.00", "total 65.50 -> 60.50"]
+    assert "shipping 5.00 -> 0.00" in f.last_event(confirmed, E.EDITED).message
+
+
+def test_an_edit_that_changes_nothing_writes_no_event(confirmed, mug):
+    line = line_of(confirmed, mug)
+    result = order_line_change_quantity(order=confirmed, line=line, quantity=2)
+    assert result == {"order": result["order"], "changes": [], "event": None}
+    assert not confirmed.events.filter(kind=E.EDITED).exists()
