@@ -198,12 +198,12 @@ def order_edit(
             list(dirty.values()),
             ["quantity", "quantity_cancelled", "quantity_allocated", "discount_total"],
         )
+    # The address before the new units: they are reserved where the new address is best.
+    if address is not None:
+        changes += _apply_address(locked, address, data, actor=actor, note=note)
     moved = reserve_units(locked, needs, actor=actor, note=note)
     if moved:
         data.append({"change": "allocation", "stock": moved})
-
-    if address is not None:
-        changes += _apply_address(locked, address, data, actor=actor, note=note)
     if service is not None or shipping_total is not None:
         changes += _apply_shipping(locked, service, shipping_total, data)
     if tax_total is not None:

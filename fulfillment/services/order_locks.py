@@ -239,8 +239,7 @@ def reserve_units(locked: Locked, needs: list[Need], *, actor, note: str) -> lis
         plan = _plan(order, rest, locked.levels, strategy_for(order))
         if plan.allocations:
             created = _apply_plan(order=order, plan=plan, levels=locked.levels, actor=actor)
-            for shipment in created:
-                locked.shipments[shipment.pk] = shipment
+            adopt(locked, created)
             moved += [
                 f"{s.number} from {s.warehouse.code} (routed by {plan.strategy})" for s in created
             ]
@@ -259,6 +258,17 @@ def _add_to_shipment(locked, shipment, line, units, new_lines) -> None:
     sl = ShipmentLine(shipment=shipment, order_line=line, quantity=units)
     new_lines.append(sl)
     locked.shipment_lines.append(sl)
+
+
+def adopt(locked: Locked, created: list[Shipment]) -> None:
+    """Shipments this change created (``_apply_plan`` wrote them and their lines, in
+    this transaction): held with the others, so later steps of the change see them."""
+    if not created:
+        return
+    for shipment in created:
+        shipment.order = locked.order
+        locked.shipments[shipment.pk] = shipment
+    locked.shipment_lines += list(ShipmentLine.objects.filter(shipment__in=created).order_by("pk"))
 
 
 def reroute_for_address(locked: Locked, *, actor, note: str) -> list[str]:
@@ -316,8 +326,7 @@ def reroute_for_address(locked: Locked, *, actor, note: str) -> list[str]:
         distances=plan.distances,
     )
     created = _apply_plan(order=order, plan=fresh, levels=locked.levels, actor=actor)
-    for shipment in created:
-        locked.shipments[shipment.pk] = shipment
+    adopt(locked, created)
     after = ", ".join(f"{s.number} at {s.warehouse.code}" for s in created)
     return [f"re-routed by {plan.strategy}: {before} -> {after}. " + "; ".join(plan.reasons)]
 

@@ -72,6 +72,21 @@ def line_of(order, product):
     return order.lines.get(product=product)
 
 
+def assert_allocations_match(order):
+    """Each line's allocated units are exactly what its open shipments hold, and every
+    open shipment's reservation is in the stock levels."""
+    from django.db.models import Sum
+
+    from fulfillment.models import OPEN_SHIPMENT_STATUSES
+
+    for line in order.lines.all():
+        held = ShipmentLine.objects.filter(
+            order_line=line, shipment__status__in=OPEN_SHIPMENT_STATUSES
+        ).aggregate(n=Sum("quantity"))["n"]
+        assert line.quantity_allocated == (held or 0), line.sku
+    f.assert_ledger_clean()
+
+
 def open_shipments(order):
     return list(order.shipments.exclude(status=SH.CANCELLED).order_by("pk"))
 
@@ -319,3 +334,63 @@ def test_an_edit_that_changes_nothing_writes_no_event(confirmed, mug):
     result = order_line_change_quantity(order=confirmed, line=line, quantity=2)
     assert result == {"order": result["order"], "changes": [], "event": None}
     assert not confirmed.events.filter(kind=E.EDITED).exists()
+
+
+def test_address_and_quantity_in_one_edit_end_at_the_new_point(main, north, mug):
+    ch = f.channel("near", routing_strategy="nearest")
+    f.receive(mug, main, 5)
+    f.receive(mug, north, 5)
+    order = f.confirm(f.place([(mug, 2)], channel_code=ch.code))
+
+    order_edit(
+        order=order,
+        quantities=[{"line": line_of(order, mug).pk, "quantity": 4}],
+        address={"city": "Recife", "region": "PE"},
+    )
+
+    assert [s.warehouse.code for s in open_shipments(order)] == ["NORTH"]
+    assert f.quantities(mug, main) == (5, 0) and f.quantities(mug, north) == (5, 4)
+    assert line_of(order, mug).quantity_allocated == 4
+    assert_allocations_match(order)
+
+
+def test_many_edits_in_a_row_keep_allocations_and_ledger_true(main, north, mug, lamp):
+    ch = f.channel("near2", routing_strategy="nearest")
+    f.receive(mug, main, 6)
+    f.receive(mug, north, 6)
+    f.receive(lamp, north, 2)
+    order = f.confirm(f.place([(mug, 3)], channel_code=ch.code))
+    steps = [
+        {"add": [{"sku": "LAMP", "quantity": 1}]},
+        {"address": {"city": "Recife", "region": "PE"}},
+        {"quantities": [{"line": line_of(order, mug).pk, "quantity": 8}]},
+        {"address": {"city": "Campinas", "region": "SP"}},
+        {"quantities": [{"line": line_of(order, mug).pk, "quantity": 2}]},
+        {"remove": [line_of(order, mug).pk], "add": [{"sku": "MUG", "quantity": 1}]},
+    ]
+    for step in steps:
+        order_edit(order=order, **step)
+        assert_allocations_match(order)
+    assert f.quantities(lamp, north) == (2, 1)
+
+
+def test_address_change_and_new_line_in_one_edit_share_the_new_shipment(main, north, mug, lamp):
+    ch = f.channel("near3", routing_strategy="nearest")
+    f.receive(mug, main, 5)
+    f.receive(mug, north, 5)
+    f.receive(lamp, north, 5)
+    order = f.confirm(f.place([(mug, 1)], channel_code=ch.code))
+
+    order_edit(
+        order=order,
+        add=[{"sku": "LAMP", "quantity": 2}],
+        address={"city": "Recife", "region": "PE"},
+    )
+
+    [shipment] = open_shipments(order)
+    assert shipment.warehouse.code == "NORTH"
+    assert sorted(shipment.lines.values_list("order_line__sku", "quantity")) == [
+        ("LAMP", 2),
+        ("MUG", 1),
+    ]
+    assert_allocations_match(order)
