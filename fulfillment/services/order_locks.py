@@ -135,9 +135,11 @@ def release_units(locked: Locked, line: OrderLine, units: int, *, note: str, act
     for shipment in sorted(locked.allocated_shipments, key=lambda s: s.pk, reverse=True):
         if units <= 0:
             break
+        touched = False
         for sl in locked.lines_of(shipment):
             if sl.order_line_id != line.pk or units <= 0:
                 continue
+            touched = True
             take = min(sl.quantity, units)
             units -= take
             sl.quantity -= take
@@ -154,7 +156,7 @@ def release_units(locked: Locked, line: OrderLine, units: int, *, note: str, act
                 )
             )
             moved.append(f"{take} released from {shipment.number} at {shipment.warehouse.code}")
-        if all(sl.quantity == 0 for sl in locked.lines_of(shipment)):
+        if touched and all(sl.quantity == 0 for sl in locked.lines_of(shipment)):
             emptied.append(shipment)
     if units > 0:  # the caller's arithmetic is wrong: never release what was not held
         raise AssertionError(f"{line.sku}: {units} unit(s) neither backordered nor reserved")

@@ -50,6 +50,8 @@ MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "orders/^(?P<number>[^/]+)/(?P<action>confirm|hold|release|cancel)/$":
         (LOGIN, 403, 405, 403, 405),
     "orders/<str:number>/reroute/": (LOGIN, 403, 405, 403, 405),
+    "orders/<str:number>/edit/": (LOGIN, 403, 405, 403, 405),
+    "orders/<str:number>/cancel-lines/": (LOGIN, 403, 405, 403, 405),
     # accounts
     "accounts/login/": (200, 200, 200, 200, 200),
     "accounts/logout/": (405, 405, 405, 405, 405),
@@ -111,6 +113,8 @@ MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "api/v1/^orders/$": (API_ANON, 200, 200, 200, 200),
     "api/v1/^orders/(?P<number>[^/]+)/$": (API_ANON, 200, 200, 200, 200),
     "api/v1/^orders/(?P<number>[^/]+)/cancel/$": (API_ANON, 405, 405, 405, 405),
+    "api/v1/^orders/(?P<number>[^/]+)/cancel-lines/$": (API_ANON, 405, 405, 405, 405),
+    "api/v1/^orders/(?P<number>[^/]+)/edit/$": (API_ANON, 405, 405, 405, 405),
     "api/v1/^orders/(?P<number>[^/]+)/confirm/$": (API_ANON, 405, 405, 405, 405),
     "api/v1/^orders/(?P<number>[^/]+)/hold/$": (API_ANON, 405, 405, 405, 405),
     "api/v1/^orders/(?P<number>[^/]+)/payments/$": (API_ANON, 405, 405, 405, 405),
