@@ -159,3 +159,13 @@ def test_schema_lists_both_actions(api):
     schema = api.get("/api/schema/", HTTP_ACCEPT="application/json").json()
     assert "/api/v1/orders/{number}/edit/" in schema["paths"]
     assert "/api/v1/orders/{number}/cancel-lines/" in schema["paths"]
+
+
+def test_an_edit_replayed_with_its_idempotency_key_adds_the_line_once(api, order):
+    f.make_product("VASE", price="12.00")
+    body = {"add": [{"sku": "VASE", "quantity": 1}]}
+    first = api.post(url(order, "edit"), body, format="json", HTTP_IDEMPOTENCY_KEY="edit-1")
+    again = api.post(url(order, "edit"), body, format="json", HTTP_IDEMPOTENCY_KEY="edit-1")
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json()
+    assert order.lines.filter(sku="VASE").count() == 1
