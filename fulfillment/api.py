@@ -19,6 +19,7 @@ from fulfillment import documents, services
 from fulfillment.carriers.base import TrackingEvent as CarrierEvent
 from fulfillment.document_views import pdf_response
 from fulfillment.models import PickList, Shipment, ShipmentLine, ShipmentParcel, TrackingEvent
+from fulfillment.order_change_api import OrderChangeActions
 from fulfillment.selectors import shipment_queryset
 from fulfillment.services import booking, shipping
 from oms.api import ModelSerializer, RolePermission, idempotent, validated_data
@@ -31,7 +32,7 @@ from orders.api import (
 )
 
 
-class OrderWorkflowViewSet(OrderViewSet):
+class OrderWorkflowViewSet(OrderChangeActions, OrderViewSet):
     """Orders by number: create (idempotent by channel + external_id), list, retrieve, and
     the actions confirm / hold / release / cancel."""
 

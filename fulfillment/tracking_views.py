@@ -30,6 +30,7 @@ STEPS = {
     K.SHIPPED: "Shipped",
     K.DELIVERED: "Delivered",
     K.CANCELLED: "Order cancelled",
+    K.EDITED: "Order changed",
     K.RETURN_REQUESTED: "Return requested",
     K.RETURN_APPROVED: "Return approved",
     K.RETURN_REJECTED: "Return not accepted",

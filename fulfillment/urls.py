@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from fulfillment import courier_views, views
+from fulfillment import courier_views, order_change_views, views
 
 app_name = "floor"
 
@@ -34,4 +34,10 @@ order_action_urls = [
         name="order_action",
     ),
     path("<str:number>/reroute/", views.order_reroute, name="order_reroute"),
+    path("<str:number>/edit/", order_change_views.order_edit_view, name="order_edit"),
+    path(
+        "<str:number>/cancel-lines/",
+        order_change_views.order_cancel_lines_view,
+        name="order_cancel_lines",
+    ),
 ]

@@ -1,4 +1,5 @@
-"""Customer e-mails: shipped (with the tracking link), delivered, return received, refund.
+"""Customer e-mails: shipped (with the tracking link), delivered, return received, refund,
+order changed (an edit or a partial cancellation).
 
 Services call ``notify_customer`` inside their transaction; the e-mail is queued only
 once that transaction commits (``transaction.on_commit`` + django-q2 ``async_task``), so
@@ -39,7 +40,8 @@ SHIPPED = "shipped"
 DELIVERED = "delivered"
 RETURN_RECEIVED = "return_received"
 REFUNDED = "refunded"
-KINDS = (SHIPPED, DELIVERED, RETURN_RECEIVED, REFUNDED)
+ORDER_EDITED = "order_edited"  # reference: the ``edited`` event's id
+KINDS = (SHIPPED, DELIVERED, RETURN_RECEIVED, REFUNDED, ORDER_EDITED)
 TASK = "fulfillment.tasks.send_customer_notification"
 
 _muted: contextvars.ContextVar[bool] = contextvars.ContextVar("oms_notify_muted", default=False)
@@ -132,6 +134,14 @@ def _context(order: Order, kind: str, reference: str) -> dict:
             else None
         )
         context.update(refund=refund)
+    elif kind == ORDER_EDITED:
+        context.update(
+            items=[
+                {"name": line.name, "quantity": line.quantity - line.quantity_cancelled}
+                for line in order.lines.order_by("pk")
+                if line.quantity > line.quantity_cancelled
+            ],
+        )
     return context
 
 

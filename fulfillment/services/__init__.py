@@ -13,6 +13,15 @@ from fulfillment.services.intake import (  # noqa: F401
     order_approve_held,
     order_place_and_confirm,
 )
+from fulfillment.services.line_cancel import order_cancel_lines  # noqa: F401
+from fulfillment.services.order_change import (  # noqa: F401
+    order_change_address,
+    order_change_shipping,
+    order_edit,
+    order_line_add,
+    order_line_change_quantity,
+    order_line_remove,
+)
 from fulfillment.services.picking import (  # noqa: F401
     pick_list_complete,
     pick_list_complete_if_picked,

@@ -251,7 +251,7 @@ def shipment_book(
         _check_bookable(shipment)
         raise Conflict(f"{shipment.number} is being booked right now; try again in a moment")
     try:
-        shopping = _shop(shipment, service_code)
+        shopping = _shop(shipment, service_code or _service_chosen(shipment))
         rate = shopping.rate
         carrier = Carrier.objects.get(code=rate.carrier)
         booking = adapter_for(carrier).book(shipment, rate)
@@ -265,6 +265,13 @@ def shipment_book(
         _void_unstored(carrier, shipment, booking)
         raise
     return shipment, True
+
+
+def _service_chosen(shipment: Shipment) -> str | None:
+    """The service staff set on the shipment before booking (an order edit), if any."""
+    if shipment.carrier and shipment.service and not shipment.tracking_number:
+        return f"{shipment.carrier}/{shipment.service}"
+    return None
 
 
 def _void_unstored(carrier: Carrier, shipment: Shipment, booking: Booking) -> None:

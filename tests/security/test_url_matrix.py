@@ -63,6 +63,8 @@ MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "orders/new/<int:pk>/lines/remove/": (LOGIN, 403, 405, 403, 405),
     "orders/new/<int:pk>/place/": (LOGIN, 403, 405, 403, 405),
     "orders/new/<int:pk>/discard/": (LOGIN, 403, 405, 403, 405),
+    "orders/<str:number>/edit/": (LOGIN, 403, 405, 403, 405),
+    "orders/<str:number>/cancel-lines/": (LOGIN, 403, 405, 403, 405),
     # accounts
     "accounts/login/": (200, 200, 200, 200, 200),
     "accounts/logout/": (405, 405, 405, 405, 405),
@@ -124,6 +126,8 @@ MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "api/v1/^orders/$": (API_ANON, 200, 200, 200, 200),
     "api/v1/^orders/(?P<number>[^/]+)/$": (API_ANON, 200, 200, 200, 200),
     "api/v1/^orders/(?P<number>[^/]+)/cancel/$": (API_ANON, 405, 405, 405, 405),
+    "api/v1/^orders/(?P<number>[^/]+)/cancel-lines/$": (API_ANON, 405, 405, 405, 405),
+    "api/v1/^orders/(?P<number>[^/]+)/edit/$": (API_ANON, 405, 405, 405, 405),
     "api/v1/^orders/(?P<number>[^/]+)/confirm/$": (API_ANON, 405, 405, 405, 405),
     "api/v1/^orders/(?P<number>[^/]+)/hold/$": (API_ANON, 405, 405, 405, 405),
     "api/v1/^orders/(?P<number>[^/]+)/payments/$": (API_ANON, 405, 405, 405, 405),

@@ -1,0 +1,96 @@
+"""The order page's edit and cancel-lines forms (``orders/partials/_order_change.html``),
+managers only. They read the posted fields, call ``order_edit`` / ``order_cancel_lines``
+and come back to the order page with what changed, or with the refusal as a form error
+(a line being picked says why)."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_POST
+
+from fulfillment.services.line_cancel import order_cancel_lines
+from fulfillment.services.order_change import order_edit
+from oms.exceptions import DomainError
+from oms.views import manager_required
+from orders.models import Order
+from orders.services import ADDRESS_FIELDS
+
+
+def _whole(value: str, label: str) -> int:
+    try:
+        return int(value.strip())
+    except (AttributeError, ValueError):
+        raise DomainError(f"{label}: enter a whole number") from None
+
+
+def _edit_args(order: Order, post) -> dict:
+    """What the form changes: only fields that differ from the order as shown."""
+    quantities, remove, add = [], [], []
+    for line in order.lines.order_by("pk"):
+        if post.get(f"remove-{line.pk}"):
+            remove.append(line.pk)
+            continue
+        raw = post.get(f"qty-{line.pk}")
+        if raw is None:
+            continue  # locked or nothing open: not on the form
+        quantity = _whole(raw, f"Quantity of {line.sku}")
+        expected = _whole(post.get(f"expected-{line.pk}", str(line.quantity)), line.sku)
+        if quantity != expected:
+            quantities.append({"line": line.pk, "quantity": quantity, "expected": expected})
+    sku = (post.get("add-sku") or "").strip()
+    if sku:
+        add.append({"sku": sku, "quantity": _whole(post.get("add-quantity", "1"), "Quantity")})
+    address = {
+        k: post[f"ship-{k}"].strip()
+        for k in ADDRESS_FIELDS
+        if f"ship-{k}" in post and post[f"ship-{k}"].strip() != getattr(order, f"ship_{k}")
+    }
+    shipping = (post.get("shipping_total") or "").strip()
+    return {
+        "quantities": quantities,
+        "remove": remove,
+        "add": add,
+        "address": address or None,
+        "service": (post.get("service") or "").strip() or None,
+        "shipping_total": shipping if shipping and shipping != str(order.shipping_total) else None,
+    }
+
+
+@manager_required
+@require_POST
+def order_edit_view(request, number):
+    order = get_object_or_404(Order, number=number)
+    back = redirect("orders:detail", order.number)
+    try:
+        result = order_edit(order=order, actor=request.user, **_edit_args(order, request.POST))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return back
+    if result["changes"]:
+        messages.success(request, f"{order.number} changed: " + "; ".join(result["changes"]))
+    else:
+        messages.info(request, "Nothing to change.")
+    return back
+
+
+@manager_required
+@require_POST
+def order_cancel_lines_view(request, number):
+    order = get_object_or_404(Order, number=number)
+    back = redirect("orders:detail", order.number)
+    try:
+        lines = []
+        for line in order.lines.order_by("pk"):
+            raw = request.POST.get(f"cancel-{line.pk}")
+            if raw not in (None, "", "0"):
+                lines.append({"line": line.pk, "quantity": _whole(raw, line.sku)})
+        result = order_cancel_lines(
+            order=order, lines=lines, reason=request.POST.get("reason", ""), actor=request.user
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return back
+    message = f"{order.number}: " + ", ".join(result["changes"])
+    if result["refund_due"]:
+        message += f"; refund due {result['refund_due']} {order.currency}"
+    messages.success(request, message)
+    return back

@@ -1,0 +1,111 @@
+"""The order page's edit and cancel-lines forms: managers only, locked lines say why,
+refusals come back as form errors."""
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from fulfillment.services import shipment_start_picking
+from oms.roles import MANAGER, WAREHOUSE
+from orders.services import order_mark_paid
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+def staff(client, group):
+    user = User.objects.create_user(f"u-{group}", password="pw-123456")
+    user.groups.add(Group.objects.get(name=group))
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def order():
+    main = f.make_warehouse("MAIN", priority=1)
+    side = f.make_warehouse("SIDE", priority=9)
+    mug, plate = f.make_product("MUG", price="7.50"), f.make_product("PLATE", price="3.00")
+    f.receive(mug, main, 10)
+    f.receive(plate, side, 10)
+    order = f.place([(mug, 2), (plate, 1)])
+    order_mark_paid(order=order)
+    return f.confirm(order)
+
+
+def form_of(order, **changes) -> dict:
+    """The edit form as the page posts it, with ``changes`` on top."""
+    data = {}
+    for line in order.lines.all():
+        data[f"qty-{line.pk}"] = str(line.quantity)
+        data[f"expected-{line.pk}"] = str(line.quantity)
+    for k in ("name", "line1", "line2", "city", "region", "postcode", "country", "phone"):
+        data[f"ship-{k}"] = getattr(order, f"ship_{k}")
+    data["shipping_total"] = str(order.shipping_total)
+    data.update(changes)
+    return data
+
+
+def test_manager_edits_a_quantity_from_the_order_page(client, order):
+    staff(client, MANAGER)
+    mug = order.lines.get(sku="MUG")
+    page = client.get(f"/orders/{order.number}/").content.decode()
+    assert 'id="order-edit-form"' in page and f'name="qty-{mug.pk}"' in page
+
+    response = client.post(
+        f"/orders/{order.number}/edit/", form_of(order, **{f"qty-{mug.pk}": "3"}), follow=True
+    )
+
+    body = response.content.decode()
+    assert "MUG quantity 2 -&gt; 3" in body  # the success message and the timeline
+    order.refresh_from_db()
+    assert order.total == Decimal("25.50")
+    assert "Amount due from the customer" in body
+    f.assert_ledger_clean()
+
+
+def test_locked_lines_say_why_and_others_stay_editable(client, order):
+    staff(client, MANAGER)
+    picking = order.shipments.get(warehouse__code="MAIN")
+    shipment_start_picking(shipment=picking)
+    mug, plate = order.lines.get(sku="MUG"), order.lines.get(sku="PLATE")
+
+    page = client.get(f"/orders/{order.number}/").content.decode()
+    assert f"Locked: picking has started ({picking.number} is picking)" in page
+    assert f'name="qty-{mug.pk}"' not in page and f'name="qty-{plate.pk}"' in page
+
+    # a stale form still naming the locked line: refused with the reason, nothing changes
+    response = client.post(
+        f"/orders/{order.number}/edit/", form_of(order, **{f"qty-{mug.pk}": "1"}), follow=True
+    )
+    assert "picking has started" in response.content.decode()
+    assert order.lines.get(sku="MUG").quantity == 2
+
+
+def test_cancel_lines_form_shows_the_refund_due(client, order):
+    staff(client, MANAGER)
+    plate = order.lines.get(sku="PLATE")
+    response = client.post(
+        f"/orders/{order.number}/cancel-lines/",
+        {f"cancel-{plate.pk}": "1", "reason": "broken in the photo"},
+        follow=True,
+    )
+    body = response.content.decode()
+    assert "PLATE x1 cancelled; refund due 3.00 BRL" in body
+    assert 'id="refund-due"' in body
+    assert order.lines.get(sku="PLATE").quantity_cancelled == 1
+
+
+def test_cancel_without_reason_is_a_form_error(client, order):
+    staff(client, MANAGER)
+    plate = order.lines.get(sku="PLATE")
+    response = client.post(
+        f"/orders/{order.number}/cancel-lines/", {f"cancel-{plate.pk}": "1"}, follow=True
+    )
+    assert "Say why the lines are cancelled" in response.content.decode()
+
+
+def test_warehouse_staff_cannot_edit(client, order):
+    staff(client, WAREHOUSE)
+    response = client.post(f"/orders/{order.number}/edit/", form_of(order))
+    assert response.status_code == 403
