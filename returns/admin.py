@@ -22,7 +22,7 @@ from oms.admin import (
 )
 from returns import services
 from returns.documents import render_return_slip_pdf
-from returns.models import Refund, ReturnLine, ReturnRequest
+from returns.models import ExchangePolicy, Refund, ReturnLine, ReturnRequest
 
 
 class ReturnLineInline(ReadOnlyInlineMixin, admin.TabularInline):
@@ -36,12 +36,18 @@ class ReturnLineInline(ReadOnlyInlineMixin, admin.TabularInline):
         "condition",
         "disposition",
         "restock_warehouse",
+        "replacement_product",
+        "replacement_quantity",
     ]
     readonly_fields = fields
     show_change_link = False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("order_line", "restock_warehouse")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("order_line", "restock_warehouse", "replacement_product")
+        )
 
     @admin.display(description="SKU")
     def sku(self, line):
@@ -81,6 +87,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
         "approved_at",
         "received_at",
         "closed_at",
+        "replacement_order",
         "return_slip",
     ]
     readonly_fields = fields
@@ -226,3 +233,13 @@ class RefundAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="amount", ordering="amount")
     def refund_amount(self, refund):
         return f"{refund.amount} {refund.currency}"
+
+
+@admin.register(ExchangePolicy)
+class ExchangePolicyAdmin(admin.ModelAdmin):
+    """Per channel: does an exchange's replacement ship before the return arrives? A
+    channel without a row waits for the return."""
+
+    list_display = ["channel", "ship_before_return"]
+    list_select_related = ["channel"]
+    list_editable = ["ship_before_return"]

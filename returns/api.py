@@ -30,6 +30,12 @@ class ReturnLineSerializer(ModelSerializer):
     restock_warehouse = serializers.CharField(
         source="restock_warehouse.code", default=None, allow_null=True
     )
+    replacement_sku = serializers.CharField(
+        source="replacement_product.sku",
+        default=None,
+        allow_null=True,
+        help_text="Exchange: the SKU sent instead (null: a plain return)",
+    )
 
     class Meta:
         model = ReturnLine
@@ -43,6 +49,8 @@ class ReturnLineSerializer(ModelSerializer):
             "condition",
             "disposition",
             "restock_warehouse",
+            "replacement_sku",
+            "replacement_quantity",
         ]
 
 
@@ -68,6 +76,12 @@ class RefundSerializer(ModelSerializer):
 
 class ReturnSerializer(ModelSerializer):
     order = serializers.CharField(source="order.number")
+    replacement_order = serializers.CharField(
+        source="replacement_order.number",
+        default=None,
+        allow_null=True,
+        help_text="Exchange: the order sending the replacements (placed on approval)",
+    )
     lines = ReturnLineSerializer(many=True)
     refunds = RefundSerializer(many=True)
 
@@ -76,6 +90,7 @@ class ReturnSerializer(ModelSerializer):
         fields = [
             "number",
             "order",
+            "replacement_order",
             "status",
             "reject_reason",
             "created_at",
@@ -93,6 +108,18 @@ class ReturnLineInSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=ReturnLine.Reason.choices, default="other")
     customer_comment = serializers.CharField(
         required=False, default="", allow_blank=True, max_length=2000
+    )
+    replacement_sku = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text="Exchange: send this SKU instead (the same or another)",
+    )
+    replacement_quantity = serializers.IntegerField(
+        min_value=1,
+        max_value=10_000,
+        required=False,
+        help_text="Units of replacement_sku, at most quantity (default: quantity)",
     )
 
 
@@ -169,8 +196,13 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     def get_queryset(self):
         return (
-            ReturnRequest.objects.select_related("order")
-            .prefetch_related("lines__order_line", "lines__restock_warehouse", "refunds")
+            ReturnRequest.objects.select_related("order", "replacement_order")
+            .prefetch_related(
+                "lines__order_line",
+                "lines__restock_warehouse",
+                "lines__replacement_product",
+                "refunds",
+            )
             .order_by("-id")
         )
 
@@ -182,7 +214,9 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     )
     @idempotent
     def create(self, request):
-        """Request a return: never more than shipped minus already returned."""
+        """Request a return: never more than shipped minus already returned. A line with
+        ``replacement_sku`` is an exchange: approving the return places the replacement
+        order (free for the same SKU, the price difference for another)."""
         data = validated_data(ReturnCreateSerializer, request)
         rma = services.return_request(order=data["order"], lines=data["lines"], actor=request.user)
         return self._respond(rma, status.HTTP_201_CREATED)

@@ -3,8 +3,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from inventory.models import Warehouse
-from orders.models import MoneyField, Order, OrderLine
+from inventory.models import Product, Warehouse
+from orders.models import Channel, MoneyField, Order, OrderLine
 
 
 class ReturnRequest(models.Model):
@@ -28,6 +28,15 @@ class ReturnRequest(models.Model):
     approved_at = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # An exchange: the order that sends the replacements (returns.exchanges). One per
+    # RMA, and an order replaces at most one RMA.
+    replacement_order = models.OneToOneField(
+        Order,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replacement_for",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -83,6 +92,12 @@ class ReturnLine(models.Model):
     restock_warehouse = models.ForeignKey(
         Warehouse, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # An exchange line: what to send instead (the same SKU or another), at most as many
+    # units as come back. None and 0: a plain return.
+    replacement_product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    replacement_quantity = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         ordering = ["return_request_id", "id"]
@@ -92,10 +107,25 @@ class ReturnLine(models.Model):
                 condition=Q(quantity_received__lte=models.F("quantity")),
                 name="returnline_received_lte_qty",
             ),
+            models.CheckConstraint(
+                condition=(
+                    Q(replacement_product__isnull=True, replacement_quantity=0)
+                    | Q(
+                        replacement_product__isnull=False,
+                        replacement_quantity__gt=0,
+                        replacement_quantity__lte=models.F("quantity"),
+                    )
+                ),
+                name="returnline_replacement_within_qty",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.return_request_id}:{self.order_line_id}x{self.quantity}"
+
+    @property
+    def is_exchange(self) -> bool:
+        return self.replacement_product_id is not None
 
 
 class Refund(models.Model):
@@ -122,3 +152,26 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} on {self.order_id}"
+
+
+class ExchangePolicy(models.Model):
+    """How a channel's exchanges ship. A channel without a policy waits for the return
+    (``ship_before_return`` False): nothing leaves before the goods come back unless the
+    seller chose so for that channel."""
+
+    channel = models.OneToOneField(
+        Channel, on_delete=models.CASCADE, related_name="exchange_policy"
+    )
+    ship_before_return = models.BooleanField(
+        default=False,
+        help_text="Ship the replacement when the exchange is approved; else hold it until "
+        "the return is received",
+    )
+
+    class Meta:
+        verbose_name_plural = "exchange policies"
+
+    def __str__(self) -> str:
+        return f"{self.channel.code}: " + (
+            "ship before the return" if self.ship_before_return else "ship after the return"
+        )

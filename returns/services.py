@@ -21,6 +21,7 @@ from oms.numbering import next_number
 from orders import services as order_services
 from orders.models import Order, OrderEvent, OrderLine
 from orders.notifications import notify_customer
+from returns import exchanges
 from returns.exceptions import ReturnInvalid
 from returns.models import RETURN_TRANSITIONS, Refund, ReturnLine, ReturnRequest
 
@@ -69,7 +70,9 @@ def returnable_quantities(order: Order) -> dict[int, int]:
 @transaction.atomic
 def return_request(*, order: Order, lines: Sequence[dict], actor=None) -> ReturnRequest:
     """Open an RMA. ``lines``: dicts with ``order_line`` (or ``sku``), ``quantity``,
-    ``reason``, ``customer_comment``. Never more than shipped minus already returned."""
+    ``reason``, ``customer_comment``, and for an exchange ``replacement_sku`` (or
+    ``replacement_product``) and ``replacement_quantity`` (``returns.exchanges``).
+    Never more than shipped minus already returned."""
     order_services.order_lock(order)
     if not lines:
         raise ReturnInvalid("A return needs at least one line", field="lines")
@@ -98,12 +101,17 @@ def return_request(*, order: Order, lines: Sequence[dict], actor=None) -> Return
         reason = line.get("reason") or ReturnLine.Reason.OTHER
         if reason not in ReturnLine.Reason.values:
             raise ReturnInvalid(f"Unknown reason {reason!r}", field=f"lines[{i}].reason")
+        replacement, replacement_quantity = exchanges.exchange_parse(
+            order=order, order_line=order_line, line=line, quantity=quantity, index=i
+        )
         rows.append(
             ReturnLine(
                 order_line=order_line,
                 quantity=quantity,
                 reason=reason,
                 customer_comment=line.get("customer_comment", ""),
+                replacement_product=replacement,
+                replacement_quantity=replacement_quantity,
             )
         )
     rma = ReturnRequest.objects.create(number=next_number("return"), order=order)
@@ -114,7 +122,15 @@ def return_request(*, order: Order, lines: Sequence[dict], actor=None) -> Return
         rma,
         OrderEvent.Kind.RETURN_REQUESTED,
         f"Return {rma.number} requested: "
-        + ", ".join(f"{r.order_line.sku} x{r.quantity} ({r.reason})" for r in rows),
+        + ", ".join(
+            f"{r.order_line.sku} x{r.quantity} ({r.reason})"
+            + (
+                f" for {r.replacement_product.sku} x{r.replacement_quantity}"
+                if r.replacement_product
+                else ""
+            )
+            for r in rows
+        ),
         actor,
     )
     webhooks.publish_return("return.requested", rma)
@@ -123,10 +139,13 @@ def return_request(*, order: Order, lines: Sequence[dict], actor=None) -> Return
 
 @transaction.atomic
 def return_approve(*, return_request: ReturnRequest, actor=None) -> ReturnRequest:
+    """requested -> approved; an exchange places its replacement order in the same
+    transaction (``returns.exchanges.exchange_place``)."""
     rma = _lock(return_request)
     rma.approved_at = timezone.now()
     _move(rma, Status.APPROVED, "approve", extra_fields=["approved_at"])
     _event(rma, OrderEvent.Kind.RETURN_APPROVED, f"Return {rma.number} approved", actor)
+    exchanges.exchange_place(rma=rma, actor=actor)
     return rma
 
 
@@ -151,8 +170,12 @@ def return_receive(
     ``quantity_received``, ``condition``, ``disposition`` (``restock``/``scrap``) and
     ``restock_warehouse`` (default: the warehouse that shipped it). Restocked units write
     ``return_restock`` movements; scrapped units touch no stock. Omitted lines are
-    received in full, as new, restocked."""
+    received in full, as new, restocked. A replacement held for the return is released
+    and routed (``returns.exchanges.exchange_release``); its order row is locked here,
+    after the RMA and before any stock level, like every order-level service."""
     rma = _lock(return_request)
+    if rma.replacement_order_id:
+        order_services.order_lock(rma.replacement_order)
     if rma.status != Status.APPROVED:
         raise InvalidTransition(
             entity="Return", number=rma.number, current=rma.status, move="receive"
@@ -236,6 +259,7 @@ def return_receive(
         ),
         actor,
     )
+    exchanges.exchange_release(rma=rma, actor=actor)
     webhooks.publish_return("return.received", rma)
     notify_customer(order=rma.order, kind="return_received", reference=rma.number)
     return rma
@@ -260,7 +284,8 @@ def _shipping_warehouses(order: Order) -> dict[int, Warehouse]:
 
 def return_value(rma: ReturnRequest) -> Decimal:
     """What the customer paid for what was received back: the lines' prices after their
-    discounts (tax and shipping are not in it: they are refunded only when chosen)."""
+    discounts (tax and shipping are not in it: they are refunded only when chosen),
+    less what went to the replacements of an exchange (``exchanges.exchange_credit``)."""
     currency = rma.order.currency
     return quantize_money(
         sum(
@@ -269,7 +294,8 @@ def return_value(rma: ReturnRequest) -> Decimal:
                 for rl in rma.lines.select_related("order_line")
             ),
             Decimal("0"),
-        ),
+        )
+        - exchanges.exchange_credit(rma),
         currency,
     )
 

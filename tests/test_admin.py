@@ -104,6 +104,9 @@ def world(stock):
     )
     return_approve(return_request=rma)
     return_receive(return_request=rma)
+    from returns.models import ExchangePolicy
+
+    ExchangePolicy.objects.create(channel=order.channel, ship_before_return=True)
     return_refund(return_request=rma)
     order.refresh_from_db()
     # a stored demand forecast, and the low-stock alert it raises (inventory.replenishment)
