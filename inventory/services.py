@@ -27,7 +27,7 @@ from inventory.counting_sql import CopyCountWriter
 from inventory.exceptions import CountNeedsConfirmation, InsufficientStock, StockError
 from inventory.models import Product, StockLevel, StockMovement, Warehouse
 from inventory.stock_changes import STOCK_CHANGE_LISTENERS, on_stock_change  # noqa: F401
-from inventory.stock_changes import marks_upsert as _marks_upsert
+from inventory.stock_changes import mark_changed as _mark_changed
 from inventory.stock_changes import offer_to_backorders as _offer_to_backorders
 from inventory.stock_changes import tell_listeners as _tell_listeners
 from oms.actors import actor_name
@@ -197,9 +197,7 @@ def _stock_apply(*, changes, actor, levels, create_missing) -> list[StockMovemen
     marks = sorted((levels[key].pk, key[0]) for key, (d1, d2) in totals.items() if d1 or d2)
     if deltas:
         _update_levels(sorted(deltas), now)
-        sql, params = _marks_upsert(marks, now)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+        _mark_changed(marks, now)
     insert_new(movements)
     if marks and STOCK_CHANGE_LISTENERS:
         _tell_listeners({product_id for _, product_id in marks})

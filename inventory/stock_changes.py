@@ -20,16 +20,17 @@ def on_stock_change(listener: Callable[[set[int]], None]) -> Callable[[set[int]]
     return listener
 
 
-def marks_upsert(marks: list[tuple[int, int]], now) -> tuple[str, list]:
-    """The statement that marks (level id, product id) pairs changed (``StockChangeMark``):
-    one row per level, its time moved forward when already marked."""
+def mark_changed(marks: list[tuple[int, int]], now) -> None:
+    """Mark (level id, product id) pairs changed (``StockChangeMark``): one row per
+    level, its time moved forward when already marked."""
     values = ", ".join(["(%s, %s, %s)"] * len(marks))
     now = connection.ops.adapt_datetimefield_value(now)  # as the ORM stores it
-    return (
-        "INSERT INTO inventory_stockchangemark (level_id, product_id, marked_at) "
-        f"VALUES {values} ON CONFLICT (level_id) DO UPDATE SET marked_at = EXCLUDED.marked_at",
-        [x for level_id, product_id in marks for x in (level_id, product_id, now)],
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO inventory_stockchangemark (level_id, product_id, marked_at) "
+            f"VALUES {values} ON CONFLICT (level_id) DO UPDATE SET marked_at = EXCLUDED.marked_at",
+            [x for level_id, product_id in marks for x in (level_id, product_id, now)],
+        )
 
 
 def tell_listeners(product_ids: set[int]) -> None:
