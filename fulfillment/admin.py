@@ -34,8 +34,8 @@ from fulfillment.models import (
     TrackingEvent,
 )
 from fulfillment.resources import ShippingRateResource
-from fulfillment.services import booking, shipping
-from oms.admin import (
+from fulfillment.services import booking
+from oms.admin_actions import (
     ReadOnlyInlineMixin,
     ViewOnlyAdminMixin,
     call_in_own_transaction,
@@ -439,7 +439,7 @@ class ShipmentAdmin(admin.ModelAdmin):
             self,
             request,
             queryset.select_related("order", "warehouse"),
-            lambda shipment: shipping.shipment_book_and_ship(shipment=shipment, actor=request.user),
+            lambda shipment: booking.shipment_book_and_ship(shipment=shipment, actor=request.user),
             done="Booked and shipped",
         )
 

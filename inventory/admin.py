@@ -23,7 +23,7 @@ from inventory.models import (
 )
 from inventory.resources import ProductResource, StockLevelResource
 from inventory.services import MAX_QUANTITY, stock_adjust, stock_receive, stock_set_location
-from oms.admin import ReadOnlyInlineMixin, ViewOnlyAdminMixin, action_form, run_action
+from oms.admin_actions import ReadOnlyInlineMixin, ViewOnlyAdminMixin, action_form, run_action
 from oms.csv_admin import CsvImportExportAdmin
 
 # --------------------------------------------------------------------------- forms

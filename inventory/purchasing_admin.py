@@ -29,7 +29,7 @@ from inventory.models import (
     TransferLine,
 )
 from inventory.services import MAX_QUANTITY
-from oms.admin import (
+from oms.admin_actions import (
     ReadOnlyInlineMixin,
     ViewOnlyAdminMixin,
     run_action,

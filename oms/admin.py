@@ -1,222 +1,158 @@
-"""Admin site titles and the helpers every app's admin uses.
+"""Admin for outgoing webhooks (subscriptions, the outbox, the delivery log with manual
+redelivery) and for the channel intake log (raw platform deliveries, re-processing).
+The helpers it uses are ``oms.admin_actions``."""
 
-Admin actions are thin, like every other interface: they take the selection (and, when
-the action needs input, a small intermediate form), call one service per object in its
-own transaction, and turn a domain error into a message naming the object. The admin
-never saves a status or a quantity itself.
-"""
-
-from collections.abc import Callable, Iterable
-from typing import Any
+import json
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
-from django.contrib.admin.utils import model_ngettext
-from django.db import transaction
-from django.db.models import Model, QuerySet
-from django.http import HttpRequest
-from django.template.response import TemplateResponse
+from django.utils.html import format_html
 
-from oms.exceptions import DomainError
+from oms import webhooks
+from oms.admin_actions import ReadOnlyInlineMixin, ViewOnlyAdminMixin, run_action
+from oms.models import WebhookDelivery, WebhookEvent, WebhookSubscription, new_webhook_secret
 
-admin.site.site_header = "OMS administration"
-admin.site.site_title = "OMS admin"
-admin.site.index_title = "Master data, orders, fulfillment and returns"
-
-ACTION_FORM_TEMPLATE = "admin/action_form.html"
-MAX_NAMES = 10
+EVENT_CHOICES = [(webhooks.ALL_EVENTS, "Every event type")] + [(t, t) for t in webhooks.EVENT_TYPES]
 
 
-def _names(names: list[str]) -> str:
-    shown = ", ".join(names[:MAX_NAMES])
-    if len(names) > MAX_NAMES:
-        shown += f" and {len(names) - MAX_NAMES} more"
-    return shown
+class WebhookSubscriptionForm(forms.ModelForm):
+    url = forms.URLField(max_length=500, assume_scheme="https")
+    event_types = forms.MultipleChoiceField(
+        choices=EVENT_CHOICES, widget=forms.CheckboxSelectMultiple
+    )
+    new_secret = forms.CharField(
+        required=False,
+        min_length=16,
+        max_length=128,
+        label="Secret",
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Leave empty to generate one (new subscription) or keep the current one. "
+        "A generated secret is shown once, after saving.",
+    )
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["url", "description", "event_types", "active"]
 
 
-def call_in_own_transaction(service: Callable[..., Any], *args, **kwargs) -> Any:
-    """Run one service call so that its failure undoes only its own work.
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    form = WebhookSubscriptionForm
+    list_display = ["url", "description", "event_list", "active", "created_at"]
+    list_filter = ["active"]
+    search_fields = ["url", "description"]
+    fields = ["url", "description", "event_types", "active", "new_secret"]
+    actions = ["rotate_secret"]
 
-    Services open their own transaction (and ``retry_on_conflict`` retries a deadlock
-    only when it is the outermost one), so outside a transaction they are called as they
-    are. Inside one (``ATOMIC_REQUESTS``, tests) the call gets a savepoint.
-    """
-    if transaction.get_connection().in_atomic_block:
-        with transaction.atomic():
-            return service(*args, **kwargs)
-    return service(*args, **kwargs)
+    @admin.display(description="events")
+    def event_list(self, subscription):
+        return ", ".join(subscription.event_types)
 
-
-def run_action(
-    modeladmin: admin.ModelAdmin,
-    request: HttpRequest,
-    queryset: QuerySet | Iterable[Model],
-    service: Callable[[Any], Any],
-    *,
-    done: str,
-) -> list:
-    """Call ``service(obj)`` for each selected object, each in its own transaction
-    (``call_in_own_transaction``).
-
-    A DomainError rolls back that object's work only and is reported as
-    ``"<object>: <message>"``; the loop goes on with the others. The successes are
-    summarised in one message, ``"<done> <n> <objects>: <names>"``. Objects are taken in
-    primary-key order so that two admins acting on overlapping selections lock alike.
-    Returns what the service returned for each success.
-    """
-    objects = list(queryset.order_by("pk") if isinstance(queryset, QuerySet) else queryset)
-    succeeded: list[str] = []
-    results = []
-    for obj in objects:
-        name = str(obj)
-        try:
-            results.append(call_in_own_transaction(service, obj))
-        except DomainError as exc:
-            modeladmin.message_user(request, f"{name}: {exc.message}", messages.ERROR)
-        else:
-            succeeded.append(name)
-    if succeeded:
-        noun = model_ngettext(modeladmin.model._meta, len(succeeded))
-        modeladmin.message_user(
-            request, f"{done} {len(succeeded)} {noun}: {_names(succeeded)}", messages.SUCCESS
-        )
-    return results
-
-
-def action_form(
-    modeladmin: admin.ModelAdmin,
-    request: HttpRequest,
-    queryset: QuerySet,
-    form_class: type[forms.Form],
-    *,
-    action: str,
-    title: str,
-    submit: str = "Apply",
-    intro: str = "",
-    form_kwargs: dict | None = None,
-) -> tuple[forms.Form | None, TemplateResponse | None]:
-    """The intermediate page of an action that needs input (a reason, a quantity).
-
-    Returns ``(form, None)`` once a valid form was posted back from that page, else
-    ``(None, response)``: the page to show, first empty, then again with the form's
-    errors. The page posts the selection back to the changelist under the same
-    ``action`` name, so Django routes it to the same action function.
-    """
-    form_kwargs = form_kwargs or {}
-    if "apply" in request.POST:
-        form = form_class(request.POST, **form_kwargs)
-        if form.is_valid():
-            return form, None
-    else:
-        form = form_class(**form_kwargs)
-    objects = list(queryset.order_by("pk"))
-    opts = modeladmin.model._meta
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": title,
-        "intro": intro,
-        "submit": submit,
-        "form": form,
-        "objects": objects,
-        "objects_name": model_ngettext(opts, len(objects)),
-        "opts": opts,
-        "action": action,
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        "media": modeladmin.media + form.media,
-    }
-    request.current_app = modeladmin.admin_site.name
-    return None, TemplateResponse(request, ACTION_FORM_TEMPLATE, context)
-
-
-def save_changed_fields(obj: Model, form: forms.ModelForm, change: bool) -> list[str]:
-    """``save_model`` for models whose status or quantities belong to services.
-
-    A plain ``obj.save()`` writes every column as it was read when the admin page was
-    posted, which would undo a status or quantity a service changed in the meantime.
-    Only the fields the form changed are written (plus ``auto_now`` timestamps).
-    Returns the names of the fields written.
-    """
-    if not change:
+    def save_model(self, request, obj, form, change):
+        secret = form.cleaned_data.get("new_secret")
+        generated = not change and not secret
+        if secret or generated:
+            obj.secret = secret or new_webhook_secret()
         obj.save()
-        return [f.name for f in obj._meta.concrete_fields]
-    concrete = {f.name for f in obj._meta.concrete_fields}
-    fields = [name for name in form.changed_data if name in concrete]
-    if fields:
-        auto_now = [f.name for f in obj._meta.concrete_fields if getattr(f, "auto_now", False)]
-        obj.save(update_fields=[*fields, *auto_now])
-    return fields
+        if generated:
+            self.message_user(
+                request,
+                f"Signing secret for {obj.url}: {obj.secret} (copy it now; it is not shown again)",
+                messages.WARNING,
+            )
+
+    @admin.action(description="Generate a new signing secret (shown once)", permissions=["change"])
+    def rotate_secret(self, request, queryset):
+        for subscription in queryset.order_by("pk"):
+            subscription.secret = new_webhook_secret()
+            subscription.save(update_fields=["secret", "updated_at"])
+            self.message_user(
+                request,
+                f"New signing secret for {subscription.url}: {subscription.secret} "
+                "(copy it now; it is not shown again)",
+                messages.WARNING,
+            )
 
 
-class ReasonForm(forms.Form):
-    reason = forms.CharField(
-        max_length=255, widget=forms.TextInput(attrs={"size": 60, "autofocus": True})
-    )
+class WebhookDeliveryInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = WebhookDelivery
+    fields = ["attempt", "url", "status", "status_code", "latency_ms", "error", "manual"]
+    readonly_fields = fields
+    ordering = ["subscription_id", "attempt"]
 
 
-def run_reason_action(
-    modeladmin: admin.ModelAdmin,
-    request: HttpRequest,
-    queryset: QuerySet,
-    service: Callable[[Any, str], Any],
-    *,
-    action: str,
-    title: str,
-    submit: str,
-    done: str,
-    intro: str = "",
-) -> TemplateResponse | None:
-    """An action that asks for a reason first (hold, cancel, reject, close short): the
-    ``ReasonForm`` page of ``action_form``, then ``service(obj, reason)`` for each
-    selected object as ``run_action`` calls it. Returns the page to show, or None once
-    the action ran (the changelist then shows its messages)."""
-    form, response = action_form(
-        modeladmin,
-        request,
-        queryset,
-        ReasonForm,
-        action=action,
-        title=title,
-        submit=submit,
-        intro=intro,
-    )
-    if response:
-        return response
-    reason = form.cleaned_data["reason"]
-    run_action(modeladmin, request, queryset, lambda obj: service(obj, reason), done=done)
-    return None
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """The outbox: what was published, written in the transaction of the change."""
+
+    list_display = ["created_at", "event_type", "uuid"]
+    list_filter = ["event_type"]
+    search_fields = ["uuid", "event_type"]
+    date_hierarchy = "created_at"
+    fields = ["uuid", "event_type", "created_at", "body"]
+    readonly_fields = fields
+    inlines = [WebhookDeliveryInline]
+
+    @admin.display(description="body sent")
+    def body(self, event):
+        return format_html(
+            "<pre>{}</pre>", json.dumps(json.loads(webhooks.event_body(event)), indent=2)
+        )
 
 
-class ReadOnlyInlineMixin:
-    """An inline that only shows rows: they are written by services."""
-
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class RedeliverPermissionMixin:
+    def has_redeliver_permission(self, request):
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
 
 
-class ViewOnlyAdminMixin:
-    """A model the admin may list and show but never add, change or delete
-    (append-only ledgers, rows written only by services)."""
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(RedeliverPermissionMixin, ViewOnlyAdminMixin, admin.ModelAdmin):
+    """The delivery log: one row per attempt."""
 
-    def has_add_permission(self, request, obj=None):
-        return False
+    list_display = [
+        "id",
+        "created_at",
+        "event_type",
+        "url",
+        "attempt",
+        "status",
+        "status_code",
+        "latency_ms",
+        "manual",
+    ]
+    list_select_related = ["event"]
+    list_filter = ["status", "event__event_type", "manual"]
+    search_fields = ["url", "event__uuid", "error"]
+    date_hierarchy = "created_at"
+    fields = [
+        "event",
+        "subscription",
+        "url",
+        "attempt",
+        "manual",
+        "status",
+        "due_at",
+        "started_at",
+        "finished_at",
+        "status_code",
+        "latency_ms",
+        "error",
+        "response_body",
+    ]
+    readonly_fields = fields
+    actions = ["redeliver"]
 
-    def has_change_permission(self, request, obj=None):
-        return False
+    @admin.display(description="event", ordering="event__event_type")
+    def event_type(self, delivery):
+        return delivery.event.event_type
 
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-# The webhook admin uses the helpers above (the channel intake admin is intake.inbound.admin).
-from oms import webhooks_admin  # noqa: E402, F401
+    @admin.action(description="Redeliver the selected events now", permissions=["redeliver"])
+    def redeliver(self, request, queryset):
+        run_action(
+            self,
+            request,
+            queryset,
+            lambda delivery: webhooks.redeliver(delivery=delivery, actor=request.user),
+            done="Queued again",
+        )

@@ -31,7 +31,7 @@ class OmsAdminSite(admin.AdminSite):
 
     site_header = "OMS administration"
     site_title = "OMS admin"
-    index_title = "Orders, stock, fulfillment and returns"
+    index_title = "Master data, orders, fulfillment and returns"
     login_form = AdminLoginForm
 
     def has_permission(self, request):

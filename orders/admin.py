@@ -10,7 +10,7 @@ registers a subclass of ``OrderAdmin`` that adds them.
 from django.contrib import admin
 from django.db.models import Count
 
-from oms.admin import (
+from oms.admin_actions import (
     ReadOnlyInlineMixin,
     ViewOnlyAdminMixin,
     run_action,

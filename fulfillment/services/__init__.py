@@ -3,11 +3,11 @@
 from fulfillment.services.allocation import (  # noqa: F401
     allocate_backorders,
     order_allocate,
-    order_cancel_and_release,
     order_confirm_and_allocate,
     order_release_and_allocate,
     route_preview,
 )
+from fulfillment.services.cancellation import order_cancel_and_release  # noqa: F401
 from fulfillment.services.intake import (  # noqa: F401
     order_accept,
     order_approve_held,

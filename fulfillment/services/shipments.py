@@ -17,6 +17,7 @@ from fulfillment.models import (
     Shipment,
     ShipmentLine,
 )
+from fulfillment.services.allocation import order_allocate
 from inventory.models import StockMovement
 from inventory.services import StockChange, stock_apply, stock_lock_levels
 from oms import webhooks
@@ -344,7 +345,5 @@ def shipment_cancel(
         order=shipment.order, lines=list(order_lines.values()), actor=actor
     )
     if reallocate:
-        from fulfillment.services.allocation import order_allocate
-
         order_allocate(order=shipment.order, actor=actor)
     return shipment

@@ -531,13 +531,3 @@ def tracking_poll(*, limit: int = 500) -> dict[str, int]:
             counts["events"] += result.created
             counts["delivered"] += Status.DELIVERED in result.moved
     return counts
-
-
-def shipment_book_and_ship(
-    *, shipment: Shipment, service_code: str | None = None, actor=None
-) -> Shipment:
-    """Book and ship: ``fulfillment.services.booking.shipment_book_and_ship`` (booking
-    builds on rate shopping here, so it lives in its own module)."""
-    from fulfillment.services import booking
-
-    return booking.shipment_book_and_ship(shipment=shipment, service_code=service_code, actor=actor)

@@ -19,9 +19,9 @@ from intake.inbound.services import (
     channel_set_webhook_secret,
     intake_reprocess,
 )
-from oms.admin import ViewOnlyAdminMixin, run_action
+from oms.admin import RedeliverPermissionMixin
+from oms.admin_actions import ViewOnlyAdminMixin, run_action
 from oms.models import IntakeDelivery, IntakeSecretRotation
-from oms.webhooks_admin import RedeliverPermissionMixin
 from orders.models import Channel
 
 

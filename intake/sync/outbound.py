@@ -44,7 +44,7 @@ from intake.sync.http import (
     WooClient,
     client_for,
 )
-from intake.sync.wiring import after_commit_deliver
+from intake.sync.outbox_queue import after_commit_deliver
 from orders.models import Order
 
 MAX_ATTEMPTS = 8

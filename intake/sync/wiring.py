@@ -9,9 +9,12 @@
 """
 
 import time
-from functools import partial
 
 from django.db import transaction
+
+# Queueing a written outbox row lives below ``outbound`` (which imports it); the names
+# stay importable from here.
+from intake.sync.outbox_queue import after_commit_deliver, queue_outbox  # noqa: F401
 
 PUSH_TASK = "intake.tasks.push_channel_stock"
 _cache = {"until": 0.0, "pushing": False}
@@ -70,13 +73,3 @@ def push_started() -> None:
     from intake.models import PushRequest
 
     PushRequest.objects.filter(pk=1, requested=True).update(requested=False)
-
-
-def queue_outbox(outbox_id: int) -> None:
-    from django_q.tasks import async_task
-
-    async_task("intake.tasks.deliver_channel_outbox", outbox_id, group="channel-sync")
-
-
-def after_commit_deliver(outbox_id: int) -> None:
-    transaction.on_commit(partial(queue_outbox, outbox_id), robust=True)

@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group, User
 
 from fulfillment.models import Shipment
 from fulfillment.services import pick_list_create
-from fulfillment.services.shipping import shipment_book_and_ship
+from fulfillment.services.booking import shipment_book_and_ship
 from returns.services import return_request
 from tests.shipping.conftest import pdf_pages, pdf_text
 

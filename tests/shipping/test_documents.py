@@ -12,7 +12,8 @@ from fulfillment.documents import (
 )
 from fulfillment.models import Carrier, PickList, Shipment
 from fulfillment.services import pick_list_create
-from fulfillment.services.shipping import shipment_book_and_ship, shipment_choose_rate
+from fulfillment.services.booking import shipment_book_and_ship
+from fulfillment.services.shipping import shipment_choose_rate
 from inventory.models import StockLevel
 from oms.exceptions import Conflict
 from returns.documents import render_return_slip_pdf

@@ -15,7 +15,8 @@ from fulfillment.carriers.base import (
 )
 from fulfillment.carriers.http import HttpCarrier
 from fulfillment.models import Shipment, TrackingEvent
-from fulfillment.services.shipping import shipment_book_and_ship, shipment_choose_rate
+from fulfillment.services.booking import shipment_book_and_ship
+from fulfillment.services.shipping import shipment_choose_rate
 from fulfillment.tasks import poll_tracking
 from tests import factories as f
 

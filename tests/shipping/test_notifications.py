@@ -9,7 +9,7 @@ from django.db import transaction
 from django_q.models import Schedule
 
 from fulfillment.services import shipment_deliver, shipment_ship
-from fulfillment.services.shipping import shipment_book_and_ship
+from fulfillment.services.booking import shipment_book_and_ship
 from fulfillment.tasks import send_customer_notification
 from orders.models import Order
 from orders.notifications import notifications_muted

@@ -5,10 +5,10 @@ import pytest
 
 from fulfillment.carriers.table_rate import s10_valid
 from fulfillment.models import CarrierService, Shipment
+from fulfillment.services.booking import shipment_book_and_ship
 from fulfillment.services.shipping import (
     NoRate,
     add_business_days,
-    shipment_book_and_ship,
     shipment_choose_rate,
     shipment_rate_quotes,
 )

@@ -181,7 +181,7 @@ def _label_placeholder_lines(order: Order, lines: list[ResolvedLine]) -> None:
 def _after_placement(
     order: Order, mapped: MappedOrder, problems: list[str], cancel: bool, actor
 ) -> Outcome:
-    from fulfillment.services.allocation import order_cancel_and_release
+    from fulfillment.services.cancellation import order_cancel_and_release
 
     platform = _platform(mapped)
     problems = [*problems, *mapped.address_problems]
@@ -209,7 +209,7 @@ def _update(
     cancel: bool,
     actor,
 ) -> Outcome:
-    from fulfillment.services.allocation import order_cancel_and_release
+    from fulfillment.services.cancellation import order_cancel_and_release
 
     platform = _platform(mapped)
     order_services.order_lock(order)
