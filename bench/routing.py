@@ -168,7 +168,7 @@ def _orders_bulk(rng, channels, products, count, *, status, start, lines=(1, 4),
     ``channels``); returns their ids by placed_at."""
     from django.utils import timezone
 
-    from oms.numbering import next_numbers
+    from kernel.numbering import next_numbers
     from orders.models import Order, OrderLine
 
     numbers = next_numbers("order", count)
@@ -402,7 +402,7 @@ def _race(rng, warehouses, *, workers: int, count: int) -> dict:
     rng.shuffle(orders)
 
     retries = _Counter()
-    logging.getLogger("oms.db").addHandler(retries)
+    logging.getLogger("kernel.db").addHandler(retries)
     errors: list[str] = []
     bad_seen: list[int] = []
     work = iter(orders)
@@ -445,7 +445,7 @@ def _race(rng, warehouses, *, workers: int, count: int) -> dict:
     elapsed = time.perf_counter() - began
     finished.set()
     spy.join(timeout=10)
-    logging.getLogger("oms.db").removeHandler(retries)
+    logging.getLogger("kernel.db").removeHandler(retries)
     for w in others:
         w.active = True
         w.save(update_fields=["active"])

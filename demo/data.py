@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from oms import roles
+from kernel import roles
 
 SEED = 20260126
 MARKER_SKU = "TSHIRT-BLK-S"  # present = the demo has been seeded

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from demo.data import DEMO_USERS, MARKER_SKU
 from inventory.models import Product
-from oms import roles
+from kernel import roles
 from orders.models import Order
 from returns.models import ReturnRequest
 

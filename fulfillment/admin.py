@@ -35,7 +35,7 @@ from fulfillment.models import (
 )
 from fulfillment.resources import ShippingRateResource
 from fulfillment.services import booking
-from oms.admin_actions import (
+from kernel.admin_actions import (
     ReadOnlyInlineMixin,
     ViewOnlyAdminMixin,
     call_in_own_transaction,
@@ -43,8 +43,8 @@ from oms.admin_actions import (
     run_reason_action,
     save_changed_fields,
 )
-from oms.csv_admin import CsvImportExportAdmin
-from oms.exceptions import DomainError
+from kernel.csv_admin import CsvImportExportAdmin
+from kernel.exceptions import DomainError
 from orders.admin import OrderAdmin, OrderEventInline, OrderLineInline
 from orders.models import Order
 

@@ -22,7 +22,7 @@ from fulfillment.models import PickList, Shipment, ShipmentLine, ShipmentParcel,
 from fulfillment.order_change_api import OrderChangeActions
 from fulfillment.selectors import shipment_queryset
 from fulfillment.services import booking, shipping
-from oms.api import ModelSerializer, RolePermission, idempotent, validated_data
+from kernel.api import ModelSerializer, RolePermission, idempotent, validated_data
 from orders.api import (
     ORDER_ERRORS,
     OptionalReasonSerializer,

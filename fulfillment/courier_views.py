@@ -12,8 +12,8 @@ from fulfillment.models import Shipment
 from fulfillment.services.booking import shipment_add_parcel, shipment_remove_parcel
 from fulfillment.services.manifests import manifest_create
 from inventory.models import Warehouse
-from oms.exceptions import DomainError
-from oms.views import floor_required
+from kernel.exceptions import DomainError
+from kernel.views import floor_required
 
 
 def _back(shipment):

@@ -11,8 +11,8 @@ from django.views.decorators.http import require_GET
 
 from fulfillment import documents
 from fulfillment.models import Manifest, PickList, Shipment
-from oms.exceptions import DomainError
-from oms.roles import MANAGER, WAREHOUSE, has_role
+from kernel.exceptions import DomainError
+from kernel.roles import MANAGER, WAREHOUSE, has_role
 
 
 def pdf_response(data: bytes, filename: str, *, inline: bool = True) -> HttpResponse:

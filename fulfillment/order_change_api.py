@@ -12,8 +12,8 @@ from rest_framework.response import Response
 from fulfillment.services.line_cancel import order_cancel_lines
 from fulfillment.services.order_change import order_edit
 from fulfillment.services.order_locks import order_balance
-from oms.api import MONEY_IN, idempotent, represent, validated_data
-from oms.money import format_money
+from kernel.api import MONEY_IN, idempotent, represent, validated_data
+from kernel.money import format_money
 from orders import services as order_services
 from orders.api import ORDER_ERRORS, OrderSerializer
 from orders.selectors import order_detail_queryset

@@ -9,8 +9,8 @@ from django.views.decorators.http import require_POST
 
 from fulfillment.services.line_cancel import order_cancel_lines
 from fulfillment.services.order_change import order_edit
-from oms.exceptions import DomainError
-from oms.views import manager_required
+from kernel.exceptions import DomainError
+from kernel.views import manager_required
 from orders.models import Order
 from orders.services import ADDRESS_FIELDS
 

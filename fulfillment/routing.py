@@ -30,7 +30,7 @@ from itertools import combinations
 
 from fulfillment import geo
 from inventory.models import Warehouse
-from oms.money import convert, quantize_money
+from kernel.money import convert, quantize_money
 from orders.models import OrderLine
 
 # Above this many candidate point sets, set searches fall back to a greedy cover.

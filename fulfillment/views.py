@@ -1,7 +1,7 @@
 """Warehouse floor pages: the pick queue and waves, the pick list scanner, the pack station.
 
 Every page works as plain HTML forms (POST, then a redirect back to the page). With htmx a
-scan is posted in place and the answer is the page's panel only (``oms.views.is_htmx``),
+scan is posted in place and the answer is the page's panel only (``kernel.views.is_htmx``),
 so the scan input comes back empty and focused, with the message under it. The pages
 check the shape of a scan and call the services; the services enforce the rules.
 """
@@ -39,8 +39,8 @@ from fulfillment.services.booking import shipment_pack_and_ship
 from fulfillment.services.shipping import shipment_rate_quotes
 from inventory.models import Warehouse
 from inventory.selectors import product_by_code
-from oms.exceptions import DomainError
-from oms.views import floor_required, is_htmx, manager_required
+from kernel.exceptions import DomainError
+from kernel.views import floor_required, is_htmx, manager_required
 from orders.forms import ReasonForm, RerouteForm
 from orders.models import Order
 from orders.services import order_hold

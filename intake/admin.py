@@ -12,7 +12,7 @@ from intake.sync.listings import channel_link_listings
 from intake.sync.outbound import channel_outbox_retry
 from intake.sync.reconcile import channel_orders_reconcile
 from intake.sync.stock import channel_stock_push
-from oms.admin_actions import ViewOnlyAdminMixin, run_action
+from kernel.admin_actions import ViewOnlyAdminMixin, run_action
 from orders.admin import ChannelAdmin
 from orders.api import CREDENTIALS, channel_connection_errors
 from orders.models import Channel, Platform, mask_secret

@@ -5,7 +5,7 @@ place it through intake.
 
 Every change is saved at once, so the draft survives a reload. The pages work as plain
 forms (POST, then a redirect back); with htmx a scan or a line change is posted in
-place and the answer is the lines panel only (``oms.views.is_htmx``), the scan input
+place and the answer is the lines panel only (``kernel.views.is_htmx``), the scan input
 emptied and focused again, with the message under it."""
 
 from django.contrib import messages
@@ -30,8 +30,8 @@ from intake.drafts import (
 )
 from intake.models import OrderDraft
 from inventory.selectors import product_by_code
-from oms.exceptions import DomainError
-from oms.views import is_htmx, manager_required
+from kernel.exceptions import DomainError
+from kernel.views import is_htmx, manager_required
 from orders.models import Customer
 
 FIELD_LABELS = {

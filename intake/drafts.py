@@ -23,9 +23,9 @@ from fulfillment.services.intake import order_place_and_confirm
 from intake.draft_selectors import customer_last_address
 from intake.models import OrderDraft
 from inventory.models import Product
-from oms.db import retry_on_conflict
-from oms.exceptions import Conflict, DomainError
-from oms.money import MoneyPlacesError, money_exact
+from kernel.db import retry_on_conflict
+from kernel.exceptions import Conflict, DomainError
+from kernel.money import MoneyPlacesError, money_exact
 from orders.autoconfirm import NO_POSTCODE_COUNTRIES
 from orders.exceptions import OrderInvalid
 from orders.models import Channel, Customer, Order

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 from intake.selectors import sync_overview
 from intake.sync.stock import channel_stock_mark_all
 from intake.sync.wiring import queue_push
-from oms.views import manager_required
+from kernel.views import manager_required
 from orders.models import Channel, Platform
 
 

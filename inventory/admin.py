@@ -23,8 +23,8 @@ from inventory.models import (
 )
 from inventory.resources import ProductResource, StockLevelResource
 from inventory.services import MAX_QUANTITY, stock_adjust, stock_receive, stock_set_location
-from oms.admin_actions import ReadOnlyInlineMixin, ViewOnlyAdminMixin, action_form, run_action
-from oms.csv_admin import CsvImportExportAdmin
+from kernel.admin_actions import ReadOnlyInlineMixin, ViewOnlyAdminMixin, action_form, run_action
+from kernel.csv_admin import CsvImportExportAdmin
 
 # --------------------------------------------------------------------------- forms
 

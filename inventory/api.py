@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from inventory import services
 from inventory.models import Product, StockLevel, StockMovement, Warehouse
 from inventory.selectors import stock_level_list
-from oms.api import ModelSerializer, RolePermission, idempotent, validated_data
+from kernel.api import ModelSerializer, RolePermission, idempotent, validated_data
 
 MAX_QTY = services.MAX_QUANTITY
 
@@ -212,7 +212,7 @@ class StockViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     warehouse_read = True
     filterset_class = StockLevelFilter
     ordering_fields = ["on_hand", "reserved", "updated_at"]
-    # documented 409s (oms.schema): taking more than is there, or below what is reserved
+    # documented 409s (kernel.schema): taking more than is there, or below what is reserved
     schema_conflicts = ("adjust", "transfer")
 
     def get_queryset(self):

@@ -21,7 +21,7 @@ from __future__ import annotations
 from django.db import IntegrityError, connection, transaction
 
 from inventory.counting import CountPlan, LevelState, Movement, NewLevel
-from oms.csvio import copy_rows
+from kernel.csvio import copy_rows
 
 
 class CopyCountWriter:

@@ -1,6 +1,6 @@
 """Purchase order documents for the supplier: a PDF (WeasyPrint, from
 ``templates/inventory/documents/purchase_order.html``) and a CSV of its lines
-(``oms.csvio``'s writer). Reads only."""
+(``kernel.csvio``'s writer). Reads only."""
 
 import io
 from decimal import Decimal
@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from inventory.models import PurchaseOrder, SupplierProduct
-from oms.csvio import format_decimal, write_csv
+from kernel.csvio import format_decimal, write_csv
 
 PO_CSV_COLUMNS = [
     "po_number",
@@ -131,7 +131,7 @@ TRANSFERS_CSV_COLUMNS = [
 def purchase_orders_csv_rows(purchase_orders):
     """One row per line of each purchase order (the admin's and the API's export)."""
     from inventory.models import PurchaseOrderLine
-    from oms.csvio import format_when
+    from kernel.csvio import format_when
 
     lines = PurchaseOrderLine.objects.filter(purchase_order__in=purchase_orders).select_related(
         "purchase_order__supplier", "purchase_order__warehouse", "product"
@@ -157,7 +157,7 @@ def purchase_orders_csv_rows(purchase_orders):
 
 def transfers_csv_rows(transfers):
     from inventory.models import TransferLine
-    from oms.csvio import format_when
+    from kernel.csvio import format_when
 
     lines = TransferLine.objects.filter(transfer__in=transfers).select_related(
         "transfer__source", "transfer__destination", "product"

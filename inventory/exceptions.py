@@ -1,4 +1,4 @@
-from oms.exceptions import Conflict, DomainError
+from kernel.exceptions import Conflict, DomainError
 
 
 class InsufficientStock(Conflict):

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 
 from inventory.imports import PRODUCT_COLUMNS, STOCK_COLUMNS
 from inventory.models import Product, StockLevel
-from oms.csvio import format_bool, format_decimal
+from kernel.csvio import format_bool, format_decimal
 
 CHUNK = 5000
 

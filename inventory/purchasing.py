@@ -38,9 +38,9 @@ from inventory.models import (
     Warehouse,
 )
 from inventory.services import StockChange, _check_quantity, stock_apply
-from oms.actors import actor_name
-from oms.exceptions import InvalidTransition
-from oms.numbering import next_number
+from kernel.actors import actor_name
+from kernel.exceptions import InvalidTransition
+from kernel.numbering import next_number
 
 Status = PurchaseOrder.Status
 PO_TRANSITIONS = {

@@ -29,13 +29,13 @@ from inventory.models import (
     TransferLine,
 )
 from inventory.services import MAX_QUANTITY
-from oms.admin_actions import (
+from kernel.admin_actions import (
     ReadOnlyInlineMixin,
     ViewOnlyAdminMixin,
     run_action,
     run_reason_action,
 )
-from oms.csvio import stream_csv
+from kernel.csvio import stream_csv
 
 
 def _parse_lines(text: str, *, with_cost: bool) -> list[dict]:

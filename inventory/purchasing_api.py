@@ -25,7 +25,7 @@ from inventory.models import (
 )
 from inventory.selectors import incoming
 from inventory.services import MAX_QUANTITY
-from oms.api import ModelSerializer, RolePermission, idempotent, validated_data
+from kernel.api import ModelSerializer, RolePermission, idempotent, validated_data
 
 
 def SKU():  # noqa: N802 - a field factory, read as a field

@@ -18,8 +18,8 @@ from inventory import purchasing, transfers
 from inventory.models import PurchaseOrder, Transfer
 from inventory.selectors import product_by_code
 from inventory.services import MAX_QUANTITY
-from oms.exceptions import DomainError
-from oms.views import floor_required
+from kernel.exceptions import DomainError
+from kernel.views import floor_required
 
 OPEN_LISTED = 50
 

@@ -42,7 +42,7 @@ from django.utils import timezone
 from inventory.forecasting import FLAT, Fit
 from inventory.models import DemandForecast, LowStockAlert, Product, StockLevel, Warehouse
 from inventory.selectors import on_order_by_level
-from oms import webhooks
+from kernel import webhooks
 
 HORIZON_DAYS = 365
 SOON_DAYS = 7

@@ -11,7 +11,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from inventory import replenishment
-from oms.api import RolePermission
+from kernel.api import RolePermission
 
 
 class SuggestionSerializer(serializers.Serializer):

@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST
 
 from inventory import purchasing, replenishment
 from inventory.models import DemandForecast, LowStockAlert, Product, Warehouse
-from oms.csvio import write_csv
-from oms.views import manager_required
+from kernel.csvio import write_csv
+from kernel.views import manager_required
 
 CSV_COLUMNS = [
     "sku",

@@ -22,8 +22,8 @@ from inventory.imports import (
     validate_stock,
 )
 from inventory.models import Product, StockLevel, Warehouse
-from oms.csv_admin import ValidatedResourceMixin, row_error_text
-from oms.exceptions import DomainError
+from kernel.csv_admin import ValidatedResourceMixin, row_error_text
+from kernel.exceptions import DomainError
 
 
 class ProductResource(ValidatedResourceMixin, resources.ModelResource):

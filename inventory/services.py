@@ -30,8 +30,8 @@ from inventory.stock_changes import STOCK_CHANGE_LISTENERS, on_stock_change  # n
 from inventory.stock_changes import mark_changed as _mark_changed
 from inventory.stock_changes import offer_to_backorders as _offer_to_backorders
 from inventory.stock_changes import tell_listeners as _tell_listeners
-from oms.actors import actor_name
-from oms.db import insert_new
+from kernel.actors import actor_name
+from kernel.db import insert_new
 
 Kind = StockMovement.Kind
 # Movements that make stock available; backordered lines get a chance at it.

@@ -28,9 +28,9 @@ from django.utils import timezone
 from inventory.exceptions import StockError
 from inventory.models import Product, Transfer, TransferEvent, TransferLine, Warehouse
 from inventory.services import StockChange, _check_quantity, stock_apply
-from oms.actors import actor_name
-from oms.exceptions import InvalidTransition
-from oms.numbering import next_number
+from kernel.actors import actor_name
+from kernel.exceptions import InvalidTransition
+from kernel.numbering import next_number
 
 Status = Transfer.Status
 TRANSFER_TRANSITIONS = {

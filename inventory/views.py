@@ -18,8 +18,8 @@ from inventory.forms import CountForm, ReceiveForm, StockPageFilter
 from inventory.models import PurchaseOrder, StockLevel, StockMovement, Warehouse
 from inventory.selectors import incoming, product_by_code, stock_level_list
 from inventory.services import stock_count, stock_receive
-from oms.exceptions import DomainError
-from oms.views import filter_params, floor_required
+from kernel.exceptions import DomainError
+from kernel.views import filter_params, floor_required
 
 RESULTS = 100
 

@@ -6,11 +6,11 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied
 
-from oms.roles import may_use_admin
+from kernel.roles import may_use_admin
 
 
 class AdminLoginForm(AdminAuthenticationForm):
-    """The admin's login form, letting in whoever ``oms.roles.may_use_admin`` lets in
+    """The admin's login form, letting in whoever ``kernel.roles.may_use_admin`` lets in
     (a member of the ``manager`` group without ``is_staff`` too)."""
 
     def confirm_login_allowed(self, user):

@@ -22,7 +22,7 @@ from inventory.purchasing_api import (
     TransferViewSet,
 )
 from inventory.replenishment_api import ReplenishmentViewSet
-from oms.security import docs_view
+from kernel.security import docs_view
 from oms.webhooks_api import WebhookDeliveryViewSet, WebhookSubscriptionViewSet
 from orders.api import ChannelViewSet
 from orders.customer_api import CustomerOrderList, OrderNoteList

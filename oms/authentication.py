@@ -8,14 +8,14 @@ from django.db import connection
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
-from oms.roles import remember_roles
+from kernel.roles import remember_roles
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
     """DRF's ``Authorization: Token <key>`` check. On PostgreSQL one SQL statement,
     written once per process, reads the token, its user and the user's group names (an
     array subquery), so the role check that follows on every API request
-    (``oms.roles.user_roles``) needs no second query, and no ORM query is compiled per
+    (``kernel.roles.user_roles``) needs no second query, and no ORM query is compiled per
     request (compiling the ORM's version of it took about a twelfth of the CPU time of
     placing an order through the API). Other databases: DRF's query, roles read later."""
 

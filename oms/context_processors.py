@@ -3,7 +3,7 @@ store's name (for pages customers see)."""
 
 from django.conf import settings
 
-from oms.roles import MANAGER, WAREHOUSE, has_role
+from kernel.roles import MANAGER, WAREHOUSE, has_role
 
 
 def layout(request) -> dict:

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from fulfillment.models import OPEN_SHIPMENT_STATUSES, Shipment, ShipmentLine
 from inventory.models import LowStockAlert
-from oms.views import manager_required
+from kernel.views import manager_required
 from orders.models import Channel, Order, OrderEvent
 from returns.models import ReturnLine, ReturnRequest
 

@@ -19,9 +19,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_q.tasks import async_task
 
-from oms.csvio import stream_csv, write_csv
-from oms.models import ImportJob
-from oms.roles import is_manager
+from kernel.csvio import stream_csv, write_csv
+from kernel.models import ImportJob
+from kernel.roles import is_manager
 
 MB = 1024 * 1024
 REFRESH_SECONDS = 2

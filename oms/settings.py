@@ -75,6 +75,9 @@ INSTALLED_APPS = [
     "axes",
     # Content-Security-Policy header (policy below).
     "csp",
+    # The kernel below the apps (label "oms": its tables and migrations keep that name),
+    # then the project itself (template tags, static files, commands; label "oms_site").
+    "kernel",
     "oms",
     "inventory",
     "orders",
@@ -95,8 +98,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "oms.security.SecurityHeadersMiddleware",
-    "oms.security.BodyTooLargeMiddleware",
+    "kernel.security.SecurityHeadersMiddleware",
+    "kernel.security.BodyTooLargeMiddleware",
     "oms.middleware.DatabaseUnavailableMiddleware",
     # last, as django-axes asks: turns a locked-out login into its lockout page
     "axes.middleware.AxesMiddleware",
@@ -122,7 +125,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "oms.context_processors.layout",
-                "oms.roles.roles_context",
+                "kernel.roles.roles_context",
             ],
         },
     },
@@ -207,8 +210,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "COERCE_DECIMAL_TO_STRING": True,
-    "DEFAULT_SCHEMA_CLASS": "oms.schema.AutoSchema",
-    "EXCEPTION_HANDLER": "oms.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "kernel.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "kernel.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": "20/min", "intake": "600/min"},
     # Throttles key on the client address the trusted proxy saw: with N proxies, the
     # N-th address from the right of X-Forwarded-For; with 0, REMOTE_ADDR (the header,
@@ -223,7 +226,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # A login is needed for the schema and the docs unless OMS_API_DOCS_PUBLIC is on.
-    "SERVE_PERMISSIONS": ["oms.security.ApiDocsPermission"],
+    "SERVE_PERMISSIONS": ["kernel.security.ApiDocsPermission"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -272,8 +275,8 @@ AXES_FAILURE_LIMIT = int(os.environ.get("OMS_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("OMS_LOGIN_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "oms.security.client_ip"
-AXES_LOCKOUT_CALLABLE = "oms.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "kernel.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "kernel.security.lockout_response"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_VERBOSE = False
 
@@ -363,7 +366,7 @@ OMS_MAX_UPLOAD_MB = int(os.environ.get("OMS_MAX_UPLOAD_MB", "50"))
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "media/"
 
-# Outgoing webhooks (oms.webhooks): HTTP timeout per attempt, attempts before giving up,
+# Outgoing webhooks (kernel.webhooks): HTTP timeout per attempt, attempts before giving up,
 # backoff base (attempt n waits base * 2**(n-1) seconds, capped); 0 retries at once.
 OMS_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("OMS_WEBHOOK_TIMEOUT_SECONDS", "10"))
 OMS_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("OMS_WEBHOOK_MAX_ATTEMPTS", "6"))

@@ -7,8 +7,8 @@ from django.db import connection, connections
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from oms.csvio import CsvFileError
-from oms.models import ImportJob
+from kernel.csvio import CsvFileError
+from kernel.models import ImportJob
 
 log = logging.getLogger(__name__)
 
@@ -101,15 +101,15 @@ def run_import(job_id: int) -> str:
 
 
 def webhook_deliver(delivery_id: int) -> str:
-    """One attempt of an outgoing webhook (``oms.webhooks.deliver``); a re-run after a
+    """One attempt of an outgoing webhook (``kernel.webhooks.deliver``); a re-run after a
     crash claims nothing and records nothing."""
-    from oms import webhooks
+    from kernel import webhooks
 
     return webhooks.deliver(delivery_id)
 
 
 def webhooks_sweep() -> dict:
     """Re-queue webhook attempts whose task was lost; close orphaned ones."""
-    from oms import webhooks
+    from kernel import webhooks
 
     return webhooks.sweep()

@@ -27,6 +27,6 @@ urlpatterns = [
 
 handler403 = "oms.views.permission_denied"
 # API URLs that match no route answer a JSON 404 like the API's own; pages get
-# oms.views.not_found.
-handler404 = "oms.security.not_found"
+# kernel.views.not_found.
+handler404 = "kernel.security.not_found"
 handler500 = "oms.views.server_error"

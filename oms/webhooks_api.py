@@ -14,9 +14,9 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from oms import webhooks
-from oms.api import ModelSerializer, RolePermission
-from oms.models import WebhookDelivery, WebhookSubscription, new_webhook_secret
+from kernel import webhooks
+from kernel.api import ModelSerializer, RolePermission
+from kernel.models import WebhookDelivery, WebhookSubscription, new_webhook_secret
 
 EVENT_CHOICES = [*webhooks.EVENT_TYPES, webhooks.ALL_EVENTS]
 

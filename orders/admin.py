@@ -10,14 +10,14 @@ registers a subclass of ``OrderAdmin`` that adds them.
 from django.contrib import admin
 from django.db.models import Count
 
-from oms.admin_actions import (
+from kernel.admin_actions import (
     ReadOnlyInlineMixin,
     ViewOnlyAdminMixin,
     run_action,
     run_reason_action,
     save_changed_fields,
 )
-from oms.csv_admin import CsvImportExportAdmin
+from kernel.csv_admin import CsvImportExportAdmin
 from orders import services
 from orders.models import Channel, Customer, Order, OrderEvent, OrderLine, Payment
 from orders.resources import OrderResource

@@ -11,7 +11,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
 from inventory.models import Warehouse
-from oms.api import (
+from kernel.api import (
     MONEY_IN,
     CurrencyAmountField,
     ModelSerializer,
@@ -21,8 +21,8 @@ from oms.api import (
     represent,
     validated_data,
 )
-from oms.db import primed
-from oms.roles import MANAGER, has_role, is_manager
+from kernel.db import primed
+from kernel.roles import MANAGER, has_role, is_manager
 from orders import delays, services
 from orders.models import Channel, Order, OrderEvent, OrderLine, Payment, Platform, mask_secret
 from orders.selectors import order_detail_queryset, order_list_queryset

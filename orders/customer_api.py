@@ -9,7 +9,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import filters, generics, serializers, status
 from rest_framework.response import Response
 
-from oms.api import ModelSerializer, RolePermission, idempotent, represent, validated_data
+from kernel.api import ModelSerializer, RolePermission, idempotent, represent, validated_data
 from orders.api import OrderFilter, OrderListSerializer
 from orders.customer_selectors import customer_orders
 from orders.models import Order, OrderEvent

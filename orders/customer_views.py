@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from oms.views import manager_required
+from kernel.views import manager_required
 from orders import views
 from orders.customer_selectors import customer_by_email, customer_orders, customer_returns
 from orders.exceptions import OrderInvalid

@@ -45,7 +45,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from oms import webhooks
+from kernel import webhooks
 from orders.models import Order, OrderEvent, OrderLine
 from orders.selectors import backorder_expected_dates
 from orders.services import order_add_event

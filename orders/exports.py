@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from oms.money import format_money
+from kernel.money import format_money
 from orders.imports import EXPORT_EXTRA_COLUMNS, ORDER_COLUMNS
 from orders.models import OrderLine
 

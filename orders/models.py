@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from inventory.models import Product, Warehouse
-from oms.money import CENT, MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, quantize_money
+from kernel.money import CENT, MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, quantize_money
 
 
 class MoneyField(models.DecimalField):
@@ -22,7 +22,7 @@ class MoneyField(models.DecimalField):
     def from_db_value(self, value, expression, connection):
         """Read back with cents when the third decimal is 0 (19.900 -> 19.90, 1.235
         stays): amounts of two-decimal currencies look as they always did; the API and
-        the exports render each currency's own decimals (``oms.money.format_money``)."""
+        the exports render each currency's own decimals (``kernel.money.format_money``)."""
         if value is not None and value == value.quantize(CENT):
             return value.quantize(CENT)
         return value
@@ -211,7 +211,7 @@ class Order(models.Model):
     ship_phone = models.CharField(max_length=32, blank=True, default="")
     currency = models.CharField(max_length=3, default="EUR")
     # Money: three decimal places in the database, each currency's amounts quantized to
-    # its own minor unit (oms.money). subtotal: the lines at their prices, before
+    # its own minor unit (kernel.money). subtotal: the lines at their prices, before
     # discounts; discount_total: the lines' discounts; total = subtotal -
     # discount_total + shipping_total + tax_total, what the customer was charged.
     subtotal = MoneyField(default=0)

@@ -11,8 +11,8 @@ import tablib
 from import_export import fields, resources
 from import_export.results import Result, RowResult
 
-from oms.csv_admin import dataset_table, invalid_result
-from oms.csvio import CsvFileError
+from kernel.csv_admin import dataset_table, invalid_result
+from kernel.csvio import CsvFileError
 from orders.exports import ORDER_EXPORT_COLUMNS, order_csv_rows
 from orders.imports import (
     ORDER_COLUMNS,

@@ -13,8 +13,8 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from oms.exceptions import DomainError
-from oms.views import manager_required
+from kernel.exceptions import DomainError
+from kernel.views import manager_required
 from orders.autoconfirm import HOLD_PREFIX
 from orders.models import Order, OrderEvent
 

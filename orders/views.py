@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
 from inventory.models import Warehouse
-from oms.views import filter_params, manager_required
+from kernel.views import filter_params, manager_required
 from orders.forms import OrderPageFilter, allowed_actions
 from orders.models import Channel, Order, OrderEvent
 from orders.selectors import (

@@ -13,7 +13,7 @@ from django.utils.html import format_html
 
 from fulfillment.document_views import pdf_response
 from fulfillment.documents import merge_pdfs
-from oms.admin_actions import (
+from kernel.admin_actions import (
     ReadOnlyInlineMixin,
     ViewOnlyAdminMixin,
     run_action,

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from fulfillment.api import PDF_RESPONSES, JsonErrorsNegotiation
 from fulfillment.document_views import pdf_response
 from inventory.models import Warehouse
-from oms.api import (
+from kernel.api import (
     MONEY_IN,
     CurrencyAmountField,
     ModelSerializer,

@@ -1,4 +1,4 @@
-from oms.exceptions import Conflict, DomainError, InvalidTransition  # noqa: F401
+from kernel.exceptions import Conflict, DomainError, InvalidTransition  # noqa: F401
 
 
 class ReturnInvalid(DomainError):

@@ -33,8 +33,8 @@ from django.db.models import Sum
 from fulfillment.services.allocation import order_confirm_and_allocate
 from fulfillment.services.intake import order_approve_held, order_place_and_confirm
 from inventory.models import Product
-from oms.exceptions import Conflict
-from oms.money import quantize_money
+from kernel.exceptions import Conflict
+from kernel.money import quantize_money
 from orders import services as order_services
 from orders.models import Channel, Order, OrderEvent, OrderLine
 from returns.exceptions import ReturnInvalid

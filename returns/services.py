@@ -13,11 +13,11 @@ from django.utils import timezone
 
 from inventory.models import StockMovement, Warehouse
 from inventory.services import StockChange, stock_apply
-from oms import webhooks
-from oms.actors import actor_name
-from oms.exceptions import Conflict, InvalidTransition
-from oms.money import MoneyPlacesError, money_exact, quantize_money
-from oms.numbering import next_number
+from kernel import webhooks
+from kernel.actors import actor_name
+from kernel.exceptions import Conflict, InvalidTransition
+from kernel.money import MoneyPlacesError, money_exact, quantize_money
+from kernel.numbering import next_number
 from orders import services as order_services
 from orders.models import Order, OrderEvent, OrderLine
 from orders.notifications import notify_customer

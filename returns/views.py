@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 
 from fulfillment.models import Shipment, ShipmentLine
 from inventory.models import Warehouse
-from oms.exceptions import DomainError
-from oms.views import floor_required, manager_required
+from kernel.exceptions import DomainError
+from kernel.views import floor_required, manager_required
 from orders.models import Order
 from returns.forms import ReturnReceiveForm, ReturnRefundForm
 from returns.models import ReturnRequest

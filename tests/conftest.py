@@ -53,7 +53,7 @@ def _reference_data(request):
     request.getfixturevalue("transactional_db" if transactional else "db")
     from django.contrib.auth.models import Group
 
-    from oms.roles import ROLES, sync_groups
+    from kernel.roles import ROLES, sync_groups
     from orders.models import Channel
 
     if Group.objects.filter(name__in=ROLES).count() < len(ROLES):

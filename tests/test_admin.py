@@ -26,7 +26,7 @@ from fulfillment.services import (
 from fulfillment.services.shipping import shipment_record_tracking
 from inventory.models import Product, StockLevel, StockMovement
 from inventory.selectors import stock_ledger_mismatches
-from oms.roles import DOMAIN_APPS, MANAGER, WAREHOUSE
+from kernel.roles import DOMAIN_APPS, MANAGER, WAREHOUSE
 from orders.models import Order, OrderEvent
 from orders.services import order_mark_paid
 from returns.models import Refund, ReturnRequest

@@ -83,10 +83,10 @@ def drain(items, *, threads: int, work: Callable) -> tuple[list, list]:
 
 @pytest.fixture
 def retries(caplog):
-    """Warnings of ``oms.db.retry_on_conflict``: each one is a deadlock or a
+    """Warnings of ``kernel.db.retry_on_conflict``: each one is a deadlock or a
     serialization failure the database reported."""
-    caplog.set_level(logging.WARNING, logger="oms.db")
-    return lambda: [r.getMessage() for r in caplog.records if r.name == "oms.db"]
+    caplog.set_level(logging.WARNING, logger="kernel.db")
+    return lambda: [r.getMessage() for r in caplog.records if r.name == "kernel.db"]
 
 
 def confirm_by_pk(pk: int) -> int:

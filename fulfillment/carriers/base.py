@@ -23,7 +23,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from oms.exceptions import DomainError
+from kernel.exceptions import DomainError
 
 if TYPE_CHECKING:
     from fulfillment.models import Carrier, Shipment

@@ -1,5 +1,5 @@
 """Data migration: the django-q2 schedule that polls carriers for tracking events
-(``fulfillment.tasks.poll_tracking``, as listed in ``oms.schedules``). Idempotent."""
+(``fulfillment.tasks.poll_tracking``, as listed in ``kernel.schedules``). Idempotent."""
 
 from django.db import migrations
 
@@ -7,13 +7,13 @@ NAMES = ("Poll carrier tracking",)
 
 
 def create_schedule(apps, schema_editor):
-    from oms.schedules import ensure_schedules
+    from kernel.schedules import ensure_schedules
 
     ensure_schedules(apps.get_model("django_q", "Schedule"), names=NAMES)
 
 
 def remove_schedule(apps, schema_editor):
-    from oms.schedules import remove_schedules
+    from kernel.schedules import remove_schedules
 
     remove_schedules(apps.get_model("django_q", "Schedule"), names=NAMES)
 

@@ -26,9 +26,9 @@ from fulfillment.routing import (
 from inventory.models import StockLevel, StockMovement, Warehouse
 from inventory.selectors import incoming
 from inventory.services import StockChange, stock_apply, stock_lock_levels
-from oms.actors import actor_name
-from oms.db import insert_new, primed, retry_on_conflict
-from oms.numbering import next_numbers
+from kernel.actors import actor_name
+from kernel.db import insert_new, primed, retry_on_conflict
+from kernel.numbering import next_numbers
 from orders import services as order_services
 from orders.models import Order, OrderEvent, OrderLine, RoutingStrategy
 

@@ -37,7 +37,7 @@ from fulfillment.services.shipping import (
     _shop,
     shipment_record_package,
 )
-from oms.exceptions import InvalidTransition
+from kernel.exceptions import InvalidTransition
 from orders import services as order_services
 from orders.models import OrderEvent
 

@@ -8,8 +8,8 @@ shipments (this module -> ``shipments``), so neither of those two imports the ot
 from fulfillment.models import OPEN_SHIPMENT_STATUSES
 from fulfillment.services.shipments import shipment_cancel
 from inventory.services import stock_lock_levels
-from oms.db import retry_on_conflict
-from oms.exceptions import InvalidTransition
+from kernel.db import retry_on_conflict
+from kernel.exceptions import InvalidTransition
 from orders import services as order_services
 from orders.models import Order
 

@@ -1,8 +1,8 @@
 """Order intake for every entry point (API, CSV, channel webhooks, staff placement):
 placement, then the one acceptance policy, ``order_accept``."""
 
-from oms import webhooks
-from oms.db import forget_primed, retry_on_conflict
+from kernel import webhooks
+from kernel.db import forget_primed, retry_on_conflict
 from orders import autoconfirm
 from orders import services as order_services
 from orders.models import Order

@@ -19,9 +19,9 @@ from fulfillment.services.order_locks import (
     recompute_totals,
     release_units,
 )
-from oms import webhooks
-from oms.db import retry_on_conflict
-from oms.money import quantize_money
+from kernel import webhooks
+from kernel.db import retry_on_conflict
+from kernel.money import quantize_money
 from orders import services as order_services
 from orders.exceptions import OrderInvalid
 from orders.models import Order, OrderEvent, OrderLine
@@ -127,6 +127,6 @@ def order_cancel_lines(*, order: Order, lines: Sequence[dict], reason: str, acto
 
 
 def _who(actor) -> str:
-    from oms.actors import actor_name
+    from kernel.actors import actor_name
 
     return actor_name(actor)

@@ -15,7 +15,7 @@ from fulfillment.carriers.base import CarrierError
 from fulfillment.exceptions import Conflict
 from fulfillment.models import Carrier, Manifest, Shipment
 from inventory.models import Warehouse
-from oms.numbering import next_number
+from kernel.numbering import next_number
 
 HANDED_OVER = (Shipment.Status.SHIPPED, Shipment.Status.DELIVERED)
 

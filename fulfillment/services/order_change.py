@@ -32,9 +32,9 @@ from fulfillment.services.order_locks import (
     reserve_units,
 )
 from inventory.models import Product
-from oms import webhooks
-from oms.db import retry_on_conflict
-from oms.money import quantize_money
+from kernel import webhooks
+from kernel.db import retry_on_conflict
+from kernel.money import quantize_money
 from orders import services as order_services
 from orders.exceptions import OrderInvalid
 from orders.models import Order, OrderEvent, OrderLine
@@ -239,7 +239,7 @@ def order_edit(
 
 
 def _who(actor) -> str:
-    from oms.actors import actor_name
+    from kernel.actors import actor_name
 
     return actor_name(actor)
 

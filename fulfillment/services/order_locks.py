@@ -21,8 +21,8 @@ from fulfillment.routing import Need, Plan
 from fulfillment.services.allocation import _apply_plan, _plan, strategy_for
 from inventory.models import StockMovement
 from inventory.services import StockChange, stock_apply, stock_lock_levels
-from oms.exceptions import InvalidTransition
-from oms.money import MAX_MONEY, MoneyPlacesError, money_exact, quantize_money
+from kernel.exceptions import InvalidTransition
+from kernel.money import MAX_MONEY, MoneyPlacesError, money_exact, quantize_money
 from orders import services as order_services
 from orders.exceptions import OrderInvalid
 from orders.models import Order, OrderEvent, OrderLine

@@ -11,8 +11,8 @@ from fulfillment.models import PICK_LIST_TRANSITIONS, PickList, Shipment, Shipme
 from fulfillment.services.reroute import shipment_short_pick
 from fulfillment.services.shipments import shipment_pick, shipment_start_picking
 from inventory.models import Product, Warehouse
-from oms.exceptions import InvalidTransition
-from oms.numbering import next_number
+from kernel.exceptions import InvalidTransition
+from kernel.numbering import next_number
 from orders.models import Order
 
 

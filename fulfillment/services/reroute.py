@@ -24,8 +24,8 @@ from fulfillment.services.allocation import _apply_plan, _plan, order_allocate, 
 from fulfillment.services.shipments import shipment_cancel
 from inventory.models import StockMovement, Warehouse
 from inventory.services import StockChange, stock_adjust, stock_apply, stock_lock_levels
-from oms.db import retry_on_conflict
-from oms.exceptions import InvalidTransition
+from kernel.db import retry_on_conflict
+from kernel.exceptions import InvalidTransition
 from orders import services as order_services
 from orders.models import Order, OrderEvent, OrderLine
 
@@ -159,7 +159,7 @@ def shipment_reroute(
 
 
 def _actor_label(actor) -> str:
-    from oms.actors import actor_name
+    from kernel.actors import actor_name
 
     return actor_name(actor)
 

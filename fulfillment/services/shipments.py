@@ -20,9 +20,9 @@ from fulfillment.models import (
 from fulfillment.services.allocation import order_allocate
 from inventory.models import StockMovement
 from inventory.services import StockChange, stock_apply, stock_lock_levels
-from oms import webhooks
-from oms.exceptions import InvalidTransition
-from oms.money import quantize_money
+from kernel import webhooks
+from kernel.exceptions import InvalidTransition
+from kernel.money import quantize_money
 from orders import services as order_services
 from orders.models import Order, OrderEvent, OrderLine
 from orders.notifications import notify_customer

@@ -40,8 +40,8 @@ from fulfillment.services.shipments import (
     shipment_deliver,
     shipment_ship,
 )
-from oms.exceptions import DomainError, InvalidTransition
-from oms.money import convert, quantize_money
+from kernel.exceptions import DomainError, InvalidTransition
+from kernel.money import convert, quantize_money
 from orders import services as order_services
 from orders.models import OrderEvent
 

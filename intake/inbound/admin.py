@@ -19,9 +19,9 @@ from intake.inbound.services import (
     channel_set_webhook_secret,
     intake_reprocess,
 )
-from oms.admin import RedeliverPermissionMixin
-from oms.admin_actions import ViewOnlyAdminMixin, run_action
-from oms.models import IntakeDelivery, IntakeSecretRotation
+from intake.models import IntakeDelivery, IntakeSecretRotation
+from kernel.admin import RedeliverPermissionMixin
+from kernel.admin_actions import ViewOnlyAdminMixin, run_action
 from orders.models import Channel
 
 

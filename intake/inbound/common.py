@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.dateparse import parse_datetime
 
-from oms.money import quantize_money
+from kernel.money import quantize_money
 from orders.models import Order
 from orders.services import COUNTRY_RE, CURRENCY_RE
 

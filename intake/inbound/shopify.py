@@ -27,7 +27,7 @@ from decimal import Decimal
 
 from intake.inbound import common
 from intake.inbound.common import FS, MappedLine, MappedOrder, MappingError
-from oms.money import quantize_money
+from kernel.money import quantize_money
 
 PLATFORM = "shopify"
 SIGNATURE_HEADER = "HTTP_X_SHOPIFY_HMAC_SHA256"

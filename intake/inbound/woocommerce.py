@@ -28,7 +28,7 @@ from decimal import Decimal
 
 from intake.inbound import common
 from intake.inbound.common import FS, MappedLine, MappedOrder, MappingError
-from oms.money import quantize_money
+from kernel.money import quantize_money
 
 PLATFORM = "woocommerce"
 SIGNATURE_HEADER = "HTTP_X_WC_WEBHOOK_SIGNATURE"

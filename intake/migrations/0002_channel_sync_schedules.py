@@ -7,19 +7,19 @@ webhook was lost. And the manager group's permissions on the channel sync models
 
 from django.db import migrations
 
-NAMES = ("Channel sync sweep", "Reconcile channel orders")  # listed in oms.schedules
+NAMES = ("Channel sync sweep", "Reconcile channel orders")  # listed in kernel.schedules
 
 
 def create_schedules(apps, schema_editor):
-    from oms.roles import sync_groups
-    from oms.schedules import ensure_schedules
+    from kernel.roles import sync_groups
+    from kernel.schedules import ensure_schedules
 
     sync_groups(apps)  # the manager group's permissions on the channel sync models
     ensure_schedules(apps.get_model("django_q", "Schedule"), names=NAMES)
 
 
 def remove_schedules(apps, schema_editor):
-    from oms.schedules import remove_schedules
+    from kernel.schedules import remove_schedules
 
     remove_schedules(apps.get_model("django_q", "Schedule"), names=NAMES)
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from oms.exceptions import DomainError
+from kernel.exceptions import DomainError
 
 log = logging.getLogger(__name__)
 USER_AGENT = "OMS-ChannelSync/1.0"

@@ -3,7 +3,7 @@
 * ``inventory.services.on_stock_change``: a stock change (in its transaction) queues
   ``intake.tasks.push_channel_stock`` after commit if some channel pushes stock and no
   run is queued and not started yet;
-* ``oms.webhooks.listen``: a shipment shipped, an order cancelled or a refund created
+* ``kernel.webhooks.listen``: a shipment shipped, an order cancelled or a refund created
   writes a ``ChannelOutbox`` row in the same transaction (``intake.sync.outbound``),
   delivered by ``intake.tasks.deliver_channel_outbox`` after commit.
 """
@@ -24,7 +24,7 @@ CACHE_SECONDS = 5.0
 def connect() -> None:
     from intake.sync import outbound
     from inventory.services import on_stock_change
-    from oms import webhooks
+    from kernel import webhooks
 
     on_stock_change(stock_changed)
     webhooks.listen("shipment.shipped", outbound.shipment_shipped)

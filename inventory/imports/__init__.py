@@ -3,7 +3,7 @@
 ``import_products`` upserts by sku; ``import_stock`` sets counted quantities and writes
 the difference to the ledger as ``import`` movements whose reference is the import's
 batch number (``IMP-000001``). Both validate the whole file in memory with a handful of
-queries (all SKUs in one), raise :class:`oms.csvio.CsvFileError` listing every bad row,
+queries (all SKUs in one), raise :class:`kernel.csvio.CsvFileError` listing every bad row,
 and only then write, in one transaction.
 
 - ``common``: the columns, limits and helpers both share;
@@ -35,7 +35,7 @@ from inventory.imports.stock import (
     stock_import_row,
     validate_stock,
 )
-from oms.csvio import CsvFileError
+from kernel.csvio import CsvFileError
 
 __all__ = [
     "DRY_RUN_BATCH",

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 from django.db import connection
 
-from oms.csvio import CsvTable, read_csv
-from oms.numbering import next_number
+from kernel.csvio import CsvTable, read_csv
+from kernel.numbering import next_number
 
 PRODUCT_COLUMNS = (
     "sku",

@@ -21,7 +21,7 @@ from inventory.imports.common import (
     _noop,
 )
 from inventory.models import Product
-from oms.csvio import (
+from kernel.csvio import (
     PROGRESS_EVERY,
     CsvFileError,
     CsvTable,

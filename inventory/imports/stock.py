@@ -24,7 +24,7 @@ from inventory.imports.common import (
 )
 from inventory.models import Product, StockLevel, StockMovement, Warehouse
 from inventory.services import stock_set_count, stock_set_counts
-from oms.csvio import (
+from kernel.csvio import (
     PROGRESS_EVERY,
     CsvFileError,
     CsvTable,

@@ -7,7 +7,7 @@ KINDS = ("purchaseorder", "transfer")
 
 
 def forwards(apps, schema_editor):
-    from oms.roles import sync_groups
+    from kernel.roles import sync_groups
 
     if schema_editor.connection.vendor == "postgresql":
         for kind in KINDS:

@@ -1,14 +1,14 @@
 """Money as people read it in the active language: ``{{ order.total|money:order.currency }}``
 gives ``R$ 302,70`` in pt-BR and ``R$ 302.70`` in English (the currency's symbol, the
 locale's decimal and thousands separators, the currency's own decimals: ``KD 1.235`` has
-three, ``¥ 1,500`` none; see ``oms.money.currency_exponent``)."""
+three, ``¥ 1,500`` none; see ``kernel.money.currency_exponent``)."""
 
 from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.utils.formats import number_format
 
-from oms.money import currency_exponent
+from kernel.money import currency_exponent
 
 register = template.Library()
 

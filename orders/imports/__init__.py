@@ -1,7 +1,7 @@
 """CSV import of orders: one row per line; rows sharing (channel, external_id) are one order.
 
 The same placement rules as the API (``orders.services.order_place``): numbers from
-``oms.numbering``, a ``placed`` event, the customer found or created by e-mail, the
+``kernel.numbering``, a ``placed`` event, the customer found or created by e-mail, the
 intake fingerprint (so a later API replay of the same order is recognised as a replay),
 idempotency by (channel, external_id): an order already placed is left as it is and
 counted as skipped. The whole file is validated first (SKUs, channels and existing

@@ -13,12 +13,12 @@ from django.core.validators import validate_email
 from django.db import connection
 
 from inventory.models import Product
-from oms.csvio import (
+from kernel.csvio import (
     in_chunks,
     parse_decimal,
     parse_when,
 )
-from oms.money import quantize_money
+from kernel.money import quantize_money
 from orders.models import Channel
 from orders.services import (
     ADDRESS_FIELDS,
@@ -66,7 +66,7 @@ READ_COLUMNS = (*ORDER_COLUMNS, *OPTIONAL_COLUMNS, "number")
 ORDER_REQUIRED = ("channel", "external_id", "currency", "sku", "quantity")
 ORDER_DECIMALS = ("unit_price", "shipping_total", "discount_total")
 # Money cells are read with this many decimals, then held to their currency's own
-# (``oms.money``): a cell with more decimals than its currency has is a row error.
+# (``kernel.money``): a cell with more decimals than its currency has is a row error.
 READ_PLACES = 6
 HEADER_FIELDS = (
     "placed_at",

@@ -8,8 +8,8 @@ from functools import partial
 from django.db import transaction
 from django.utils.module_loading import import_string
 
-from oms import webhooks
-from oms.csvio import (
+from kernel import webhooks
+from kernel.csvio import (
     CsvFileError,
     CsvTable,
     ImportResult,
@@ -21,7 +21,7 @@ from oms.csvio import (
     in_chunks,
     read_csv,
 )
-from oms.exceptions import DomainError
+from kernel.exceptions import DomainError
 from orders.imports.drafts import ORDER_ACCEPT, ORDER_DECIMALS, ORDER_REQUIRED, READ_COLUMNS, _noop
 from orders.imports.validation import validate_orders
 from orders.imports.writers import _place

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.db import connection
 
-from oms.csvio import (
+from kernel.csvio import (
     PROGRESS_EVERY,
     CsvTable,
     ErrorCollector,
@@ -17,7 +17,7 @@ from oms.csvio import (
     parse_distinct,
     parse_whole,
 )
-from oms.money import MoneyPlacesError, money_exact, quantize_money
+from kernel.money import MoneyPlacesError, money_exact, quantize_money
 from orders.imports.drafts import (
     HEADER_FIELDS,
     MAX_WARNINGS,

@@ -11,14 +11,14 @@ from datetime import datetime
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from oms.actors import actor_name
-from oms.csvio import (
+from kernel.actors import actor_name
+from kernel.csvio import (
     CsvFileError,
     RowError,
     copy_rows,
     in_chunks,
 )
-from oms.numbering import next_numbers
+from kernel.numbering import next_numbers
 from orders.imports.drafts import ZERO, OrderDraft
 from orders.models import Customer, Order, OrderEvent, OrderLine
 from orders.services import (

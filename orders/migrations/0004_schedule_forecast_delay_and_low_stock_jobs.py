@@ -1,5 +1,5 @@
 """Data migration: the django-q2 schedules of Step 7 (nightly demand forecast, delay
-detection, low-stock check), as listed in ``oms.schedules``. Idempotent by name."""
+detection, low-stock check), as listed in ``kernel.schedules``. Idempotent by name."""
 
 from django.db import migrations
 
@@ -7,13 +7,13 @@ NAMES = ("Nightly demand forecast", "Delay detection", "Low-stock check")
 
 
 def create_schedules(apps, schema_editor):
-    from oms.schedules import ensure_schedules
+    from kernel.schedules import ensure_schedules
 
     ensure_schedules(apps.get_model("django_q", "Schedule"), names=NAMES)
 
 
 def remove_schedules(apps, schema_editor):
-    from oms.schedules import remove_schedules
+    from kernel.schedules import remove_schedules
 
     remove_schedules(apps.get_model("django_q", "Schedule"), names=NAMES)
 

@@ -47,7 +47,7 @@ def forwards(apps, schema_editor):
         )
     Payment.objects.bulk_create(rows)
 
-    from oms.roles import sync_groups
+    from kernel.roles import sync_groups
 
     sync_groups(apps)
 

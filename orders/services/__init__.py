@@ -10,7 +10,7 @@ Split by action: ``timeline`` (events, the order lock, the status move), ``place
 ``transitions`` (the state machine), ``payments``; import from here.
 """
 
-from oms.money import MAX_MONEY  # noqa: F401
+from kernel.money import MAX_MONEY  # noqa: F401
 from orders.services.payments import (  # noqa: F401
     FS,
     PaymentKind,

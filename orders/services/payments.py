@@ -5,9 +5,9 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Sum
 
-from oms.actors import actor_name
-from oms.exceptions import Conflict, InvalidTransition
-from oms.money import quantize_money
+from kernel.actors import actor_name
+from kernel.exceptions import Conflict, InvalidTransition
+from kernel.money import quantize_money
 from orders.exceptions import OrderInvalid
 from orders.models import FINANCIAL_TRANSITIONS, Order, OrderEvent, Payment
 from orders.services.timeline import EventKind, Status, _money, order_add_event, order_lock

@@ -12,11 +12,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from inventory.models import Product
-from oms import webhooks
-from oms.actors import actor_name
-from oms.db import insert_new, insert_unless_duplicate, prime_related, primed
-from oms.money import MAX_MONEY, format_money, quantize_money, split_money
-from oms.numbering import next_number
+from kernel import webhooks
+from kernel.actors import actor_name
+from kernel.db import insert_new, insert_unless_duplicate, prime_related, primed
+from kernel.money import MAX_MONEY, format_money, quantize_money, split_money
+from kernel.numbering import next_number
 from orders.exceptions import DuplicateOrder, OrderInvalid
 from orders.models import Channel, Customer, Order, OrderLine, Payment
 from orders.services.timeline import (
@@ -119,7 +119,7 @@ def order_place(
     ``discount_total``: the order's whole discount, at least the lines' discounts; what
     it adds to them is shared over the lines in proportion to what they cost, so every
     line knows what was paid for it (refunds and returns use that). Amounts have at most
-    the currency's decimals (``oms.money``); more is refused, not rounded.
+    the currency's decimals (``kernel.money``); more is refused, not rounded.
     The total is what the customer was charged: lines - discounts + shipping + tax.
     ``financial_status`` ``paid`` (``authorized``) records a captured (authorised)
     payment of the total, with ``payment_method`` and ``payment_reference``.
@@ -129,7 +129,7 @@ def order_place(
 
     Every write happens when the service makes it, whoever calls. ``prime`` changes
     reads only: the new order comes back with its lines, timeline, (no) shipments and
-    payments as if prefetched (``oms.db.prime_related``), so the steps that follow in
+    payments as if prefetched (``kernel.db.prime_related``), so the steps that follow in
     the same transaction (auto-confirm rules, allocation, the API's answer) read them
     from memory; the services keep those lists complete as they add to them, and the
     caller drops them (``forget_primed``) before the object outlives the transaction.

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from oms.actors import actor_name
-from oms.db import insert_new, primed, save_fields
-from oms.exceptions import InvalidTransition
-from oms.money import MAX_MONEY, MoneyPlacesError, money_exact
+from kernel.actors import actor_name
+from kernel.db import insert_new, primed, save_fields
+from kernel.exceptions import InvalidTransition
+from kernel.money import MAX_MONEY, MoneyPlacesError, money_exact
 from orders.exceptions import OrderInvalid
 from orders.models import ORDER_TRANSITIONS, Order, OrderEvent
 

@@ -5,9 +5,9 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.utils import timezone
 
-from oms import webhooks
-from oms.db import save_fields
-from oms.exceptions import InvalidTransition
+from kernel import webhooks
+from kernel.db import save_fields
+from kernel.exceptions import InvalidTransition
 from orders.exceptions import OrderInvalid
 from orders.models import Order, OrderLine
 from orders.services.payments import order_set_financial_status

@@ -2,7 +2,7 @@ from django.db import migrations
 
 
 def grant(apps, schema_editor):
-    from oms.roles import sync_groups
+    from kernel.roles import sync_groups
 
     sync_groups(apps)
 

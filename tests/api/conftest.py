@@ -3,7 +3,7 @@ from django.contrib.auth.models import Group, User
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from oms.roles import INTEGRATION, MANAGER, WAREHOUSE
+from kernel.roles import INTEGRATION, MANAGER, WAREHOUSE
 
 
 def _client_for(username: str, group: str | None) -> APIClient:

@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from inventory.models import StockLevel, StockMovement
 from inventory.selectors import stock_ledger_mismatches
-from oms.models import IdempotencyKey
+from kernel.models import IdempotencyKey
 from orders.models import Order, OrderLine
 from tests import factories as f
 from tests.api.conftest import order_body

@@ -1,4 +1,4 @@
-"""oms.api.reusable: one serializer instance per thread validates and represents
+"""kernel.api.reusable: one serializer instance per thread validates and represents
 exactly as fresh instances do, and keeps nothing from one call to the next."""
 
 import threading
@@ -6,7 +6,7 @@ import threading
 import pytest
 from rest_framework.exceptions import ValidationError
 
-from oms.api import represent, reusable
+from kernel.api import represent, reusable
 from orders.api import OrderCreateSerializer, OrderSerializer
 from tests import factories as f
 from tests.api.conftest import order_body

@@ -6,8 +6,9 @@ from django.contrib.auth.models import Group
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from oms.models import IntakeDelivery, IntakeSecretRotation, WebhookDelivery, WebhookSubscription
-from oms.roles import MANAGER
+from intake.models import IntakeDelivery, IntakeSecretRotation
+from kernel.models import WebhookDelivery, WebhookSubscription
+from kernel.roles import MANAGER
 from orders.models import Channel
 from tests import factories as f
 from tests.channels.conftest import SHOPIFY_SECRET, fixture
@@ -128,15 +129,15 @@ def test_intake_log_shows_the_payload_and_reprocesses(shop, platform, admin_clie
     delivery = IntakeDelivery.objects.get()
     f.make_product("POSTER-XL", price="9.90")
 
-    page = admin_client.get(reverse("admin:oms_intakedelivery_change", args=[delivery.pk]))
+    page = admin_client.get(reverse("admin:intake_intakedelivery_change", args=[delivery.pk]))
     assert page.status_code == 200 and "POSTER-XL" in page.content.decode()
     assert (
         admin_client.get(
-            reverse("admin:oms_intakedelivery_changelist"), {"q": "5612345678901"}
+            reverse("admin:intake_intakedelivery_changelist"), {"q": "5612345678901"}
         ).status_code
         == 200
     )
-    response = action(admin_client, "oms_intakedelivery", "reprocess", [delivery])
+    response = action(admin_client, "intake_intakedelivery", "reprocess", [delivery])
 
     delivery.refresh_from_db()
     assert delivery.status == "processed", delivery.message

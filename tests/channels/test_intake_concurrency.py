@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from oms.models import IntakeDelivery
+from intake.models import IntakeDelivery
 from orders.models import Order
 from tests.channels.conftest import Platform, fixture
 from tests.conftest import postgres_only

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from oms.exceptions import Conflict
+from kernel.exceptions import Conflict
 from orders.models import Order, OrderEvent
 from returns.services import refund_create
 from tests.channels.conftest import fixture

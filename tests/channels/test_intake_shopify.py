@@ -11,8 +11,8 @@ from django.utils import timezone
 from fulfillment.models import Shipment
 from fulfillment.services import shipment_start_picking
 from intake.inbound.services import channel_rotate_webhook_secret, intake_reprocess
+from intake.models import IntakeDelivery, IntakeSecretRotation
 from inventory.models import Product
-from oms.models import IntakeDelivery, IntakeSecretRotation
 from orders.models import Order, OrderEvent
 from tests import factories as f
 from tests.channels.conftest import SHOPIFY_SECRET, fixture

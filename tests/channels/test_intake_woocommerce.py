@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from oms.models import IntakeDelivery
+from intake.models import IntakeDelivery
 from orders.models import Order
 from tests import factories as f
 from tests.channels.conftest import fixture

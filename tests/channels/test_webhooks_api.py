@@ -2,7 +2,7 @@
 
 import pytest
 
-from oms.models import WebhookDelivery, WebhookSubscription
+from kernel.models import WebhookDelivery, WebhookSubscription
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from fulfillment.services import order_cancel_and_release, shipment_deliver, shipment_ship
-from oms import webhooks
-from oms.models import WebhookDelivery, WebhookEvent, WebhookSubscription
+from kernel import webhooks
+from kernel.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from orders.services import order_hold
 from returns.services import return_approve, return_receive, return_refund, return_request
 from tests import factories as f

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from oms.csvio import CsvFileError
-from oms.roles import INTEGRATION
+from kernel.csvio import CsvFileError
+from kernel.roles import INTEGRATION
 from orders.exports import ORDER_EXPORT_COLUMNS, order_csv_rows
 from orders.imports import import_orders
 from orders.models import Order

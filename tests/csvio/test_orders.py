@@ -12,8 +12,8 @@ from django.core.management import call_command
 from inventory.imports import import_products, import_stock
 from inventory.models import Product, StockLevel
 from inventory.selectors import stock_ledger_mismatches
-from oms.csvio import CsvFileError
-from oms.money import quantize_money
+from kernel.csvio import CsvFileError
+from kernel.money import quantize_money
 from orders.exports import ORDER_EXPORT_COLUMNS, order_csv_rows
 from orders.imports import import_orders
 from orders.models import Channel, Customer, Order, OrderEvent, OrderLine

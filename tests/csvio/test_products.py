@@ -9,7 +9,7 @@ from django.core.management import call_command
 from inventory.exports import product_csv_rows
 from inventory.imports import PRODUCT_COLUMNS, import_products
 from inventory.models import Product
-from oms.csvio import CsvFileError
+from kernel.csvio import CsvFileError
 from tests.csvio.conftest import assert_nothing_written, csv_bytes, snapshot
 
 HEADER = list(PRODUCT_COLUMNS)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from oms.csvio import CsvFileError, parse_decimal, parse_whole, read_csv
+from kernel.csvio import CsvFileError, parse_decimal, parse_whole, read_csv
 
 COLUMNS = ("sku", "warehouse", "on_hand", "price")
 
@@ -80,7 +80,7 @@ def test_whole_number_written_as_decimal_is_accepted():
 def test_gc_paused_restores_the_collector():
     import gc
 
-    from oms.csvio import gc_paused
+    from kernel.csvio import gc_paused
 
     assert gc.isenabled()
     with gc_paused():

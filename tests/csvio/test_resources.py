@@ -6,7 +6,7 @@ from inventory.models import Product, StockLevel, StockMovement
 from inventory.resources import ProductResource, StockLevelResource
 from inventory.selectors import stock_ledger_mismatches
 from inventory.services import stock_reserve
-from oms.csv_admin import CsvFormat
+from kernel.csv_admin import CsvFormat
 from orders.models import Order
 from orders.resources import OrderResource
 from tests.csvio.conftest import (

@@ -11,7 +11,7 @@ from inventory.imports import STOCK_COLUMNS, import_stock
 from inventory.models import StockLevel, StockMovement
 from inventory.selectors import stock_ledger_mismatches
 from inventory.services import stock_reserve
-from oms.csvio import CsvFileError
+from kernel.csvio import CsvFileError
 from tests.conftest import postgres_only
 from tests.csvio.conftest import assert_nothing_written, csv_bytes, snapshot
 from tests.factories import receive

@@ -18,8 +18,8 @@ from inventory.models import Product, StockLevel, StockMovement, Warehouse
 from inventory.resources import StockLevelResource
 from inventory.selectors import stock_ledger_mismatches
 from inventory.services import stock_reserve
-from oms.csv_admin import CsvFormat, row_error_text
-from oms.models import ImportJob
+from kernel.csv_admin import CsvFormat, row_error_text
+from kernel.models import ImportJob
 from tests.csvio.conftest import csv_bytes
 from tests.factories import receive
 

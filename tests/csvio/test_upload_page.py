@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from inventory.models import StockLevel, StockMovement
-from oms.models import ImportJob
+from kernel.models import ImportJob
 from tests.csvio.conftest import assert_nothing_written, csv_bytes, snapshot
 
 HEADER = ["sku", "warehouse", "on_hand"]

@@ -10,7 +10,7 @@ from fulfillment.models import Carrier, CarrierService, PickList, ShippingRate
 from fulfillment.services import pick_list_create
 from inventory.models import StockLevel
 from inventory.services import stock_set_location
-from oms.roles import MANAGER, WAREHOUSE
+from kernel.roles import MANAGER, WAREHOUSE
 from tests.factories import confirm, make_product, make_warehouse, place, receive
 
 

@@ -1,4 +1,4 @@
-"""The django-q2 schedules: one list (``oms.schedules``) that the migrations create on
+"""The django-q2 schedules: one list (``kernel.schedules``) that the migrations create on
 every database and ``manage.py setup_schedules`` repairs."""
 
 import io
@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django_q.models import Schedule
 
-from oms.schedules import SCHEDULES
+from kernel.schedules import SCHEDULES
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from fulfillment.services import (
 )
 from fulfillment.services.order_locks import LineLocked
 from inventory.models import StockMovement
-from oms.exceptions import InvalidTransition
+from kernel.exceptions import InvalidTransition
 from orders.exceptions import OrderInvalid
 from orders.models import Order, OrderEvent
 from orders.services import order_mark_paid

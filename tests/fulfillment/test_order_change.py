@@ -22,8 +22,8 @@ from fulfillment.services import (
 )
 from fulfillment.services.order_locks import LineLocked
 from inventory.models import StockMovement
-from oms.exceptions import InvalidTransition
-from oms.models import WebhookEvent, WebhookSubscription
+from kernel.exceptions import InvalidTransition
+from kernel.models import WebhookEvent, WebhookSubscription
 from orders import notifications
 from orders.exceptions import OrderInvalid
 from orders.models import Order, OrderEvent

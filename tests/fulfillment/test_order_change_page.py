@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 
 from fulfillment.services import shipment_start_picking
-from oms.roles import MANAGER, WAREHOUSE
+from kernel.roles import MANAGER, WAREHOUSE
 from orders.services import order_mark_paid
 from tests import factories as f
 

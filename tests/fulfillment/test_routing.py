@@ -21,7 +21,7 @@ from fulfillment.services import (
 from inventory.models import StockMovement
 from inventory.selectors import stock_ledger_mismatches
 from inventory.services import stock_adjust
-from oms.exceptions import InvalidTransition
+from kernel.exceptions import InvalidTransition
 from orders.models import Order, OrderEvent
 from tests import factories as f
 

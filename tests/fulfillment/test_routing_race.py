@@ -72,7 +72,7 @@ def test_sixteen_threads_routing_hot_skus_never_oversell_or_deadlock():
     to_cancel = set(rng.sample(range(ORDERS), ORDERS // 10))
 
     retries = _Retries()
-    logging.getLogger("oms.db").addHandler(retries)
+    logging.getLogger("kernel.db").addHandler(retries)
     errors: list[BaseException] = []
     bad_seen: list[int] = []
     work = iter(enumerate(orders))
@@ -118,7 +118,7 @@ def test_sixteen_threads_routing_hot_skus_never_oversell_or_deadlock():
     elapsed = time.monotonic() - began
     done.set()
     spy.join(timeout=10)
-    logging.getLogger("oms.db").removeHandler(retries)
+    logging.getLogger("kernel.db").removeHandler(retries)
 
     assert not any(t.is_alive() for t in threads), "a worker hung"
     assert errors == [], f"{len(errors)} errors surfaced, first: {errors[:1]!r}"

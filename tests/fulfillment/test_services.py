@@ -21,7 +21,7 @@ from fulfillment.services import (
 )
 from inventory.models import StockMovement
 from inventory.services import stock_adjust, stock_transfer
-from oms.exceptions import InvalidTransition
+from kernel.exceptions import InvalidTransition
 from orders.models import Order, OrderEvent
 from orders.services import order_hold, order_mark_paid, order_release
 from tests import factories as f

@@ -9,7 +9,7 @@ from django.urls import reverse
 from intake.models import ChannelListing, ChannelStockPending
 from intake.sync.listings import channel_link_listings
 from intake.sync.stock import channel_stock_push
-from oms.roles import MANAGER, WAREHOUSE
+from kernel.roles import MANAGER, WAREHOUSE
 from orders.models import Channel
 from tests import factories as f
 from tests.api.conftest import _client_for

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from inventory.models import StockMovement
-from oms.models import WebhookSubscription
+from kernel.models import WebhookSubscription
 from orders.models import Channel, Customer, Order, Payment
 from tests import factories as f
 from tests.api.conftest import INTEGRATION, _client_for

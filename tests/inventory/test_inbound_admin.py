@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from inventory.models import PurchaseOrder, Supplier, Transfer
-from oms.roles import MANAGER
+from kernel.roles import MANAGER
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

@@ -18,7 +18,7 @@ from inventory.purchasing import (
     purchase_orders_from_suggestions,
 )
 from inventory.selectors import expected_dates, incoming, on_order_by_level
-from oms.exceptions import InvalidTransition
+from kernel.exceptions import InvalidTransition
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,7 @@ from inventory.transfers import (
     transfer_dispatch,
     transfer_receive,
 )
-from oms.exceptions import InvalidTransition
+from kernel.exceptions import InvalidTransition
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,6 @@
-"""oms.db's three named statements (insert_new, insert_unless_duplicate, save_fields),
+"""kernel.db's three named statements (insert_new, insert_unless_duplicate, save_fields),
 each against what the ORM call it stands for writes and reads, and
-oms.webhooks.subscriptions_read_once."""
+kernel.webhooks.subscriptions_read_once."""
 
 from datetime import UTC
 from decimal import Decimal
@@ -10,9 +10,9 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from oms import webhooks
-from oms.db import insert_unless_duplicate
-from oms.models import WebhookSubscription
+from kernel import webhooks
+from kernel.db import insert_unless_duplicate
+from kernel.models import WebhookSubscription
 from orders.models import Channel, Customer, Order
 from tests.conftest import postgres_only
 
@@ -114,7 +114,7 @@ def test_insert_new_writes_and_returns_what_bulk_create_does(with_customer):
     row and instance, field for field, and what a query reads back."""
     from datetime import datetime
 
-    from oms.db import insert_new
+    from kernel.db import insert_new
     from orders.models import OrderEvent
 
     channel = Channel.objects.create(code="eq", name="Shop")
@@ -144,7 +144,7 @@ def test_insert_new_writes_many_rows_in_the_order_given():
     from decimal import Decimal
 
     from inventory.models import Product
-    from oms.db import insert_new
+    from kernel.db import insert_new
     from orders.models import OrderLine
 
     order = _saved_order("many")
@@ -176,7 +176,7 @@ def test_save_fields_writes_what_save_update_fields_does():
     save_fields equals the row after save(update_fields=...) of the same change."""
     from datetime import datetime
 
-    from oms.db import save_fields
+    from kernel.db import save_fields
 
     channel = Channel.objects.create(code="sf", name="Shop")
     customer = Customer.objects.create(email="sf@example.com")
@@ -218,7 +218,7 @@ def test_the_customer_lookup_of_placement_can_use_an_index():
 def test_save_fields_updates_only_the_named_fields_and_refuses_a_missing_row():
     from django.db import DatabaseError
 
-    from oms.db import save_fields
+    from kernel.db import save_fields
 
     order = _saved_order("shop")
     channel = order.channel

@@ -80,7 +80,7 @@ def test_the_tracking_page_speaks_portuguese_too(client, order):
 
 
 def test_import_report_in_portuguese_with_the_same_date_format(manager_client):
-    from oms.models import ImportJob
+    from kernel.models import ImportJob
 
     job = ImportJob.objects.create(
         kind=ImportJob.Kind.PRODUCTS,

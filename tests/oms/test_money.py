@@ -1,10 +1,10 @@
-"""oms.money: each currency's minor units, exact amounts, shares that add up."""
+"""kernel.money: each currency's minor units, exact amounts, shares that add up."""
 
 from decimal import Decimal
 
 import pytest
 
-from oms.money import (
+from kernel.money import (
     MoneyPlacesError,
     convert,
     currency_exponent,

@@ -5,7 +5,7 @@ import pytest
 from django.test import Client
 
 from fulfillment.services import order_confirm_and_allocate, shipment_deliver, shipment_ship
-from oms.roles import MANAGER, WAREHOUSE
+from kernel.roles import MANAGER, WAREHOUSE
 from orders.notes import order_note_add
 from returns.services import return_request
 from tests import factories as f

@@ -7,7 +7,7 @@ from django.utils import formats
 from django.utils.timezone import localtime
 
 from fulfillment.services import order_confirm_and_allocate, shipment_ship
-from oms.roles import MANAGER, WAREHOUSE
+from kernel.roles import MANAGER, WAREHOUSE
 from orders.exceptions import OrderInvalid
 from orders.models import OrderEvent
 from orders.notes import NOTE_MAX_LENGTH, order_note_add, order_notes

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from fulfillment.services import order_place_and_confirm
 from inventory.models import StockMovement
-from oms.models import WebhookEvent, WebhookSubscription
+from kernel.models import WebhookEvent, WebhookSubscription
 from orders.models import Customer, Order
 from tests import factories as f
 from tests.channels.conftest import (
@@ -409,7 +409,7 @@ def test_an_intake_hold_released_later_meets_the_same_rules_and_names_them(world
     """A webhook order held for an unknown SKU, fixed once the product exists: released,
     it meets the auto-confirm rules as a new order would, and the hold lists them."""
     from intake.inbound.services import intake_reprocess
-    from oms.models import IntakeDelivery
+    from intake.models import IntakeDelivery
 
     Customer.objects.create(
         email=EMAIL, name="Ana Lima", blocked=True, blocked_reason="chargebacks"

@@ -13,7 +13,7 @@ from fulfillment.services import (
     shipment_ship,
 )
 from inventory.models import StockMovement
-from oms.exceptions import Conflict, InvalidTransition
+from kernel.exceptions import Conflict, InvalidTransition
 from orders.exceptions import DuplicateOrder, OrderInvalid
 from orders.models import Customer, Order, OrderEvent, OrderLine
 from orders.services import (

@@ -26,7 +26,7 @@ from rest_framework.authtoken.models import Token
 from fulfillment.models import OPEN_SHIPMENT_STATUSES, ShipmentLine
 from inventory.models import StockLevel
 from inventory.selectors import stock_ledger_mismatches
-from oms.roles import INTEGRATION
+from kernel.roles import INTEGRATION
 from orders.models import Channel, Order
 from tests import factories as f
 from tests.resilience import support

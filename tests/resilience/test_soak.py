@@ -27,7 +27,7 @@ from rest_framework.test import APIClient
 from fulfillment.models import OPEN_SHIPMENT_STATUSES, Shipment, ShipmentLine
 from inventory.models import StockLevel
 from inventory.selectors import stock_ledger_mismatches
-from oms.roles import INTEGRATION
+from kernel.roles import INTEGRATION
 from orders.models import Channel, Order, OrderLine
 from returns.models import Refund, ReturnLine, ReturnRequest
 from returns.services import returnable_quantities

@@ -27,8 +27,8 @@ from django_q.models import OrmQ, Schedule, Task
 
 from fulfillment.models import Shipment, ShipmentLine
 from inventory.selectors import stock_ledger_mismatches
-from oms import webhooks
-from oms.models import WebhookDelivery, WebhookEvent, WebhookSubscription
+from kernel import webhooks
+from kernel.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from orders.models import Order, OrderEvent
 from tests import factories as f
 from tests.resilience import support
@@ -246,7 +246,7 @@ def test_webhook_delivery_killed_while_sending_is_delivered_once_more_and_logged
     the receiver saw the event twice under one ``X-OMS-Delivery`` and one event id, so it
     dedupes (delivery is at least once by design).
 
-    ``oms.webhooks`` treats a ``sending`` attempt as orphaned only after its HTTP timeout
+    ``kernel.webhooks`` treats a ``sending`` attempt as orphaned only after its HTTP timeout
     plus ``STALE_MARGIN`` (60 s); rather than wait a minute, the test moves the attempt's start
     back by that much (the clock, not the logic, is what it fast-forwards)."""
     receiver = Receiver()

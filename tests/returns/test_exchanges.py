@@ -9,7 +9,7 @@ import pytest
 from fulfillment.models import Shipment
 from fulfillment.services import shipment_deliver, shipment_pack, shipment_pick, shipment_ship
 from inventory.models import StockMovement
-from oms.exceptions import Conflict, InvalidTransition
+from kernel.exceptions import Conflict, InvalidTransition
 from orders.models import Order
 from orders.services import order_mark_paid
 from returns.exceptions import ReturnInvalid

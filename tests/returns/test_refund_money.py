@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 
 from fulfillment.services import order_cancel_and_release, shipment_ship
-from oms.exceptions import Conflict
-from oms.roles import MANAGER
+from kernel.exceptions import Conflict
+from kernel.roles import MANAGER
 from orders.services import order_place, payment_record
 from returns.models import Refund
 from returns.services import (

@@ -7,7 +7,7 @@ import pytest
 
 from fulfillment.services import shipment_deliver, shipment_ship
 from inventory.models import StockMovement
-from oms.exceptions import Conflict, InvalidTransition
+from kernel.exceptions import Conflict, InvalidTransition
 from orders.exceptions import OrderInvalid
 from orders.models import Order, OrderEvent
 from orders.services import order_mark_paid

@@ -16,10 +16,10 @@ from inventory.exports import product_csv_rows
 from inventory.imports import PRODUCT_COLUMNS, import_products
 from inventory.models import Product
 from inventory.resources import ProductResource
-from oms.csv_admin import CsvFormat, GuardedCsvFormat
-from oms.csvio import guard_cell, read_csv, unguard_cell, write_csv
-from oms.models import ImportJob
-from oms.roles import MANAGER, sync_groups
+from kernel.csv_admin import CsvFormat, GuardedCsvFormat
+from kernel.csvio import guard_cell, read_csv, unguard_cell, write_csv
+from kernel.models import ImportJob
+from kernel.roles import MANAGER, sync_groups
 from orders.exports import ORDER_EXPORT_COLUMNS, order_csv_rows
 from orders.imports import import_orders
 from orders.models import Order

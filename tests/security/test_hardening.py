@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
 
-from oms.roles import INTEGRATION, MANAGER, WAREHOUSE
+from kernel.roles import INTEGRATION, MANAGER, WAREHOUSE
 from orders.models import Channel
 from tests import factories as f
 from tests.api.conftest import api, manager_api, order_body, warehouse_api  # noqa: F401

@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from oms.roles import MANAGER, sync_groups
+from kernel.roles import MANAGER, sync_groups
 
 ATTACKER = "203.0.113.7"
 OFFICE = "198.51.100.20"

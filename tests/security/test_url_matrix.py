@@ -20,7 +20,7 @@ from fulfillment.services import (
     shipment_ship,
 )
 from intake.models import OrderDraft
-from oms.models import ImportJob
+from kernel.models import ImportJob
 from returns.services import return_approve, return_request
 from tests import factories as f
 
@@ -231,7 +231,7 @@ def world(db):
     open_shipment = waiting.shipments.get()
     pick_list = pick_list_create(warehouse=wh, shipments=[open_shipment])
     job = ImportJob.objects.create(kind="stock", status="done", rows_total=0, rows_done=0)
-    from oms.models import WebhookDelivery, WebhookEvent, WebhookSubscription
+    from kernel.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 
     sub = WebhookSubscription.objects.create(
         url="http://127.0.0.1:9/hook", secret="s", event_types=["order.created"]

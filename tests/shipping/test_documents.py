@@ -15,7 +15,7 @@ from fulfillment.services import pick_list_create
 from fulfillment.services.booking import shipment_book_and_ship
 from fulfillment.services.shipping import shipment_choose_rate
 from inventory.models import StockLevel
-from oms.exceptions import Conflict
+from kernel.exceptions import Conflict
 from returns.documents import render_return_slip_pdf
 from returns.services import return_approve, return_request
 from tests import factories as f

@@ -365,7 +365,7 @@ def test_a_booking_the_order_refuses_meanwhile_is_cancelled_with_easyparcel(
     easyparcel, easyparcel_api, packer, monkeypatch
 ):
     from fulfillment.services import booking
-    from oms.exceptions import InvalidTransition
+    from kernel.exceptions import InvalidTransition
     from orders.services import order_hold
 
     shipment = measured(packer.shipment())

@@ -128,7 +128,7 @@ def test_book_and_ship_books_labels_ships_and_records_the_quotes(carriers, packe
 
 
 def test_book_and_ship_refuses_a_shipment_not_packed(carriers, packer):
-    from oms.exceptions import InvalidTransition
+    from kernel.exceptions import InvalidTransition
 
     shipment = packer.shipment(pack=False)
     with pytest.raises(InvalidTransition, match="pack it first"):

@@ -16,8 +16,8 @@ from intake.inbound.services.outcomes import (
     _note,
     _platform,
 )
-from oms.exceptions import DomainError
-from oms.money import quantize_money
+from kernel.exceptions import DomainError
+from kernel.money import quantize_money
 from orders import services as order_services
 from orders.exceptions import OrderInvalid
 from orders.models import FINANCIAL_TRANSITIONS, Order, OrderLine

@@ -27,8 +27,8 @@ from intake.inbound.services.outcomes import (
     placeholder_sku,
 )
 from inventory.models import Product
-from oms import webhooks
-from oms.exceptions import DomainError
+from kernel import webhooks
+from kernel.exceptions import DomainError
 from orders import services as order_services
 from orders.exceptions import DuplicateOrder
 from orders.models import Channel, Order, OrderEvent, OrderLine

@@ -7,9 +7,9 @@ from django.conf import settings
 
 from intake.inbound import shopify, woocommerce
 from intake.inbound.common import MappedOrder
+from intake.models import IntakeDelivery
 from inventory.models import Product
-from oms.exceptions import DomainError
-from oms.models import IntakeDelivery
+from kernel.exceptions import DomainError
 from orders import services as order_services
 from orders.models import Order, OrderEvent
 

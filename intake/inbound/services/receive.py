@@ -9,9 +9,9 @@ from django.utils import timezone
 from intake.inbound.common import MappedOrder, MappingError
 from intake.inbound.services.order_sync import channel_order_sync
 from intake.inbound.services.outcomes import PLATFORMS, DStatus, IntakeResult
-from oms.db import retry_on_conflict
-from oms.exceptions import DomainError
-from oms.models import IntakeDelivery
+from intake.models import IntakeDelivery
+from kernel.db import retry_on_conflict
+from kernel.exceptions import DomainError
 from orders.models import Channel, Order
 
 # --------------------------------------------------------------------------- receive

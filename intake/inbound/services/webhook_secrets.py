@@ -7,8 +7,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from oms.actors import actor_name
-from oms.models import IntakeSecretRotation
+from intake.models import IntakeSecretRotation
+from kernel.actors import actor_name
 from orders.exceptions import OrderInvalid
 from orders.models import Channel
 

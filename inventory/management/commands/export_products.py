@@ -1,7 +1,7 @@
 from inventory.exports import product_csv_rows
 from inventory.imports import PRODUCT_COLUMNS
 from inventory.models import Product
-from oms.csv_commands import ExportCommand
+from kernel.csv_commands import ExportCommand
 
 
 class Command(ExportCommand):

@@ -1,7 +1,7 @@
 from inventory.exports import stock_csv_rows
 from inventory.imports import STOCK_COLUMNS
 from inventory.models import StockLevel
-from oms.csv_commands import ExportCommand
+from kernel.csv_commands import ExportCommand
 
 
 class Command(ExportCommand):

@@ -1,5 +1,5 @@
 from inventory.imports import import_products
-from oms.csv_commands import ImportCommand
+from kernel.csv_commands import ImportCommand
 
 
 class Command(ImportCommand):

@@ -1,7 +1,7 @@
 """``manage.py setup_schedules``: create or repair the django-q2 schedules of the OMS.
 
 Idempotent by schedule name: a missing schedule is created, one that drifted (function,
-type, interval) is put back, and its next run is kept. The list is ``oms.schedules``,
+type, interval) is put back, and its next run is kept. The list is ``kernel.schedules``,
 which the data migrations read too; ``make run`` calls this before starting the cluster.
 """
 
@@ -10,16 +10,16 @@ from django_q.models import Schedule
 
 from inventory.models import DemandForecast
 from inventory.tasks import refresh_forecasts
-from oms.schedules import ensure_schedules
+from kernel.schedules import ensure_schedules
 
 
 def setup_schedules() -> dict[str, str]:
-    """Create or repair each schedule of ``oms.schedules.SCHEDULES``."""
+    """Create or repair each schedule of ``kernel.schedules.SCHEDULES``."""
     return ensure_schedules(Schedule)
 
 
 class Command(BaseCommand):
-    help = "Create or repair the django-q2 schedules listed in oms.schedules."
+    help = "Create or repair the django-q2 schedules listed in kernel.schedules."
 
     def add_arguments(self, parser):
         parser.add_argument(

@@ -1,4 +1,4 @@
-from oms.csv_commands import ExportCommand
+from kernel.csv_commands import ExportCommand
 from orders.exports import ORDER_EXPORT_COLUMNS, order_csv_rows
 from orders.models import OrderLine
 

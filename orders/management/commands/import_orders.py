@@ -1,4 +1,4 @@
-from oms.csv_commands import ImportCommand
+from kernel.csv_commands import ImportCommand
 from orders.imports import import_orders
 
 

@@ -8,7 +8,7 @@ numbers do). Other databases: a counter row updated inside the caller's transact
 
 from django.db import connection
 
-from oms.models import NumberSequence
+from kernel.models import NumberSequence
 
 PREFIXES = {
     "order": "SO",

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 class NumberSequence(models.Model):
     """Counter behind human-readable numbers on databases without sequences (SQLite).
 
-    On PostgreSQL numbers come from real sequences (see ``oms.numbering``), which never
+    On PostgreSQL numbers come from real sequences (see ``kernel.numbering``), which never
     block concurrent transactions.
     """
 
@@ -102,7 +102,7 @@ class ImportJob(models.Model):
 
 
 # --------------------------------------------------------------------------- webhooks
-# Outgoing webhooks (``oms.webhooks``) and the raw deliveries of the channel intake
+# Outgoing webhooks (``kernel.webhooks``) and the raw deliveries of the channel intake
 # endpoints (``intake.inbound``).
 
 
@@ -195,79 +195,3 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} attempt {self.attempt} to {self.url}"
-
-
-class IntakeDelivery(models.Model):
-    """A webhook received from a sales platform on a channel's intake endpoint, kept as
-    received (raw body, the platform's headers) for audit and re-processing. Deduplicated
-    by the platform's delivery id when it sends one."""
-
-    class Platform(models.TextChoices):
-        SHOPIFY = "shopify", "Shopify"
-        WOOCOMMERCE = "woocommerce", "WooCommerce"
-
-    class Status(models.TextChoices):
-        PROCESSED = "processed", "Processed"
-        NEEDS_ATTENTION = "needs_attention", "Needs attention"
-        IGNORED = "ignored", "Ignored"
-
-    channel = models.ForeignKey(
-        "orders.Channel", on_delete=models.PROTECT, related_name="intake_deliveries"
-    )
-    platform = models.CharField(max_length=16, choices=Platform.choices)
-    topic = models.CharField(max_length=64, blank=True, default="")
-    delivery_id = models.CharField(max_length=128, blank=True, default="")
-    external_id = models.CharField(max_length=128, blank=True, default="")
-    source_updated_at = models.DateTimeField(
-        null=True, blank=True, help_text="The order's last change on the platform"
-    )
-    headers = models.JSONField(default=dict, blank=True)
-    body = models.TextField(blank=True, default="")
-    status = models.CharField(
-        max_length=16, choices=Status.choices, default=Status.PROCESSED, db_index=True
-    )
-    message = models.TextField(blank=True, default="")
-    order = models.ForeignKey(
-        "orders.Order",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="intake_deliveries",
-    )
-    duplicates = models.PositiveIntegerField(default=0, help_text="Repeated deliveries ignored")
-    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-id"]
-        verbose_name_plural = "intake deliveries"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["channel", "platform", "delivery_id"],
-                condition=~models.Q(delivery_id=""),
-                name="intakedelivery_delivery_id_unique",
-            )
-        ]
-        indexes = [
-            models.Index(
-                fields=["channel", "platform", "external_id"], name="intakedelivery_order_idx"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.platform} {self.topic} {self.external_id or '?'} #{self.pk}"
-
-
-class IntakeSecretRotation(models.Model):
-    """When a channel's intake secret last changed and the one it replaced, which stays
-    valid for ``OMS_INTAKE_SECRET_GRACE_HOURS`` while the platform is updated."""
-
-    channel = models.OneToOneField(
-        "orders.Channel", on_delete=models.CASCADE, related_name="intake_secret_rotation"
-    )
-    previous_secret = models.CharField(max_length=128, blank=True, default="")
-    rotated_at = models.DateTimeField(default=timezone.now)
-    rotated_by = models.CharField(max_length=150, default="system")
-
-    def __str__(self) -> str:
-        return f"{self.channel_id} rotated {self.rotated_at:%Y-%m-%d %H:%M}"

@@ -2,13 +2,13 @@ from django.db import migrations
 
 
 def create_groups(apps, schema_editor):
-    from oms.roles import sync_groups
+    from kernel.roles import sync_groups
 
     sync_groups(apps)
 
 
 def remove_groups(apps, schema_editor):
-    from oms.roles import ROLES
+    from kernel.roles import ROLES
 
     apps.get_model("auth", "Group").objects.filter(name__in=ROLES).delete()
 

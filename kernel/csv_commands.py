@@ -14,7 +14,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from oms.csvio import CsvFileError, ImportResult, write_csv
+from kernel.csvio import CsvFileError, ImportResult, write_csv
 
 
 class ImportCommand(BaseCommand):

@@ -18,7 +18,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
-from oms.exceptions import DomainError
+from kernel.exceptions import DomainError
 
 ACTION_FORM_TEMPLATE = "admin/action_form.html"
 MAX_NAMES = 10

@@ -12,7 +12,7 @@ def create_cache_table(apps, schema_editor):
 
 
 def sync_role_permissions(apps, schema_editor):
-    from oms.roles import sync_groups
+    from kernel.roles import sync_groups
 
     sync_groups(apps)
 

@@ -1,6 +1,6 @@
 """Data migration: the django-q2 schedule that sweeps outgoing webhooks (re-queues
 attempts whose task was lost, closes attempts a dead worker left 'sending'), as listed
-in ``oms.schedules``, and the manager group's permissions on the new webhook and intake
+in ``kernel.schedules``, and the manager group's permissions on the new webhook and intake
 models. Idempotent."""
 
 from django.db import migrations
@@ -9,15 +9,15 @@ NAMES = ("Sweep outgoing webhooks",)
 
 
 def forwards(apps, schema_editor):
-    from oms.roles import sync_groups
-    from oms.schedules import ensure_schedules
+    from kernel.roles import sync_groups
+    from kernel.schedules import ensure_schedules
 
     ensure_schedules(apps.get_model("django_q", "Schedule"), names=NAMES)
     sync_groups(apps)
 
 
 def backwards(apps, schema_editor):
-    from oms.schedules import remove_schedules
+    from kernel.schedules import remove_schedules
 
     remove_schedules(apps.get_model("django_q", "Schedule"), names=NAMES)
 

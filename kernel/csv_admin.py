@@ -1,6 +1,6 @@
 """django-import-export glue shared by the apps' ``resources.py``.
 
-- :class:`CsvFormat`: the admin's CSV reader with the rules of ``oms.csvio`` (UTF-8 with
+- :class:`CsvFormat`: the admin's CSV reader with the rules of ``kernel.csvio`` (UTF-8 with
   or without BOM, comma or semicolon detected);
 - :class:`ValidatedResourceMixin`: runs the same whole-file validation as the commands
   before any row is imported, reports each bad row as an invalid row of the preview, and
@@ -19,7 +19,7 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats import base_formats
 from import_export.results import Error, Result, RowResult
 
-from oms.csvio import (
+from kernel.csvio import (
     CsvFileError,
     decode,
     may_hold_guarded_cells,
@@ -30,7 +30,7 @@ from oms.csvio import (
 
 
 class GuardedCsvFormat(base_formats.CSV):
-    """The admin's CSV export, written by ``oms.csvio.write_csv``: text cells that a
+    """The admin's CSV export, written by ``kernel.csvio.write_csv``: text cells that a
     spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``...) are guarded."""
 
     def export_data(self, dataset, **kwargs):

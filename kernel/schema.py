@@ -1,5 +1,5 @@
 """The OpenAPI schema's error answers: every operation documents the 400, 404 and 409
-it really gives, with the error body of ``oms.api.exception_handler``.
+it really gives, with the error body of ``kernel.api.exception_handler``.
 
 - 400 for every operation that takes a body (POST, PUT, PATCH) and for lists with
   filters (a malformed filter value is a 400 with a message per filter);

@@ -49,10 +49,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from oms.actors import actor_name
-from oms.exceptions import DomainError
-from oms.models import WebhookDelivery, WebhookEvent, WebhookSubscription
-from oms.money import format_money
+from kernel.actors import actor_name
+from kernel.exceptions import DomainError
+from kernel.models import WebhookDelivery, WebhookEvent, WebhookSubscription
+from kernel.money import format_money
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ def enqueue(delivery_id: int) -> None:
 
 
 def _money(value, currency: str | None = None) -> str | None:
-    """The amount with its currency's own decimals (``oms.money``)."""
+    """The amount with its currency's own decimals (``kernel.money``)."""
     return format_money(value, currency) if currency else (None if value is None else str(value))
 
 

@@ -14,10 +14,10 @@ from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from oms.exceptions import DomainError
-from oms.models import IdempotencyKey
-from oms.money import MAX_MONEY, MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, format_money
-from oms.roles import INTEGRATION, MANAGER, WAREHOUSE, has_role
+from kernel.exceptions import DomainError
+from kernel.models import IdempotencyKey
+from kernel.money import MAX_MONEY, MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, format_money
+from kernel.roles import INTEGRATION, MANAGER, WAREHOUSE, has_role
 
 
 class ModelSerializer(serializers.ModelSerializer):

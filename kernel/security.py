@@ -112,7 +112,7 @@ def not_found(request, exception=None):
     characters the route does not take, say), the usual page elsewhere."""
     if _is_api(request.path):
         return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
-    from oms.views import not_found as page_not_found
+    from kernel.views import not_found as page_not_found
 
     return page_not_found(request, exception)
 

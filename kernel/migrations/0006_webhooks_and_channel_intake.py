@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import oms.models
+import kernel.models
 import uuid
 from django.db import migrations, models
 
@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('url', models.URLField(max_length=500)),
                 ('description', models.CharField(blank=True, default='', max_length=255)),
-                ('secret', models.CharField(default=oms.models.new_webhook_secret, max_length=128)),
+                ('secret', models.CharField(default=kernel.models.new_webhook_secret, max_length=128)),
                 ('event_types', models.JSONField(default=list, help_text='Event types, or ["*"] for all')),
                 ('active', models.BooleanField(default=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),

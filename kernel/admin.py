@@ -1,6 +1,6 @@
 """Admin for outgoing webhooks (subscriptions, the outbox, the delivery log with manual
 redelivery) and for the channel intake log (raw platform deliveries, re-processing).
-The helpers it uses are ``oms.admin_actions``."""
+The helpers it uses are ``kernel.admin_actions``."""
 
 import json
 
@@ -8,9 +8,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from oms import webhooks
-from oms.admin_actions import ReadOnlyInlineMixin, ViewOnlyAdminMixin, run_action
-from oms.models import WebhookDelivery, WebhookEvent, WebhookSubscription, new_webhook_secret
+from kernel import webhooks
+from kernel.admin_actions import ReadOnlyInlineMixin, ViewOnlyAdminMixin, run_action
+from kernel.models import WebhookDelivery, WebhookEvent, WebhookSubscription, new_webhook_secret
 
 EVENT_CHOICES = [(webhooks.ALL_EVENTS, "Every event type")] + [(t, t) for t in webhooks.EVENT_TYPES]
 
