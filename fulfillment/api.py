@@ -21,7 +21,7 @@ from fulfillment.document_views import pdf_response
 from fulfillment.models import PickList, Shipment, ShipmentLine, ShipmentParcel, TrackingEvent
 from fulfillment.order_change_api import OrderChangeActions
 from fulfillment.selectors import shipment_queryset
-from fulfillment.services import booking, shipping
+from fulfillment.services import booking, shipping, tracking
 from kernel.api import ModelSerializer, RolePermission, idempotent, validated_data
 from orders.api import (
     ORDER_ERRORS,
@@ -521,7 +521,7 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         shipped, delivered delivers it. Repeated or late events change nothing."""
         shipment = self.get_object()
         data = validated_data(TrackingInSerializer, request)
-        result = shipping.shipment_record_tracking(
+        result = tracking.shipment_record_tracking(
             shipment=shipment,
             events=[CarrierEvent(**event) for event in data["events"]],
             source=TrackingEvent.Source.API,

@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 from fulfillment.carriers import adapter_for
 from fulfillment.carriers.base import CarrierError
 from fulfillment.models import Carrier
-from fulfillment.services.shipping import carrier_webhook_track
+from fulfillment.services.tracking import carrier_webhook_track
 
 
 class CarrierWebhookResultSerializer(serializers.Serializer):

@@ -20,7 +20,7 @@ def poll_tracking(limit: int = 500) -> dict:
     """Scheduled (migration ``fulfillment.0003``, every 30 minutes): ask the carriers
     that report tracking about the shipments on their way; events move shipments as
     pushed ones do."""
-    from fulfillment.services.shipping import tracking_poll
+    from fulfillment.services.tracking import tracking_poll
 
     counts = tracking_poll(limit=limit)
     if counts["events"] or counts["errors"]:

@@ -23,7 +23,7 @@ from fulfillment.services import (
     shipment_deliver,
     shipment_ship,
 )
-from fulfillment.services.shipping import shipment_record_tracking
+from fulfillment.services.tracking import shipment_record_tracking
 from inventory.models import Product, StockLevel, StockMovement
 from inventory.selectors import stock_ledger_mismatches
 from kernel.roles import DOMAIN_APPS, MANAGER, WAREHOUSE

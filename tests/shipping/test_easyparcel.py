@@ -24,7 +24,8 @@ from fulfillment.services.booking import (
     shipment_book_and_ship,
     shipment_void_label,
 )
-from fulfillment.services.shipping import _shop, shipment_record_package, tracking_poll
+from fulfillment.services.shipping import _shop, shipment_record_package
+from fulfillment.services.tracking import tracking_poll
 from tests.easyparcel import SEED_REFRESH
 from tests.shipping.conftest import pdf_text
 

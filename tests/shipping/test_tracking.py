@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from fulfillment.carriers.base import TrackingEvent as Event
 from fulfillment.models import Shipment, TrackingEvent
-from fulfillment.services.shipping import shipment_record_tracking
+from fulfillment.services.tracking import shipment_record_tracking
 from orders.models import Order
 from orders.services import order_hold
 from tests import factories as f

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from fulfillment.carriers.base import TrackingEvent as Event
 from fulfillment.services.booking import shipment_book_and_ship
-from fulfillment.services.shipping import shipment_record_tracking
+from fulfillment.services.tracking import shipment_record_tracking
 from orders.services import order_add_note
 from tests import factories as f
 
