@@ -8,6 +8,7 @@ from intake.models import ChannelOutbox
 from intake.selectors import sync_overview
 from intake.sync import wiring
 from intake.sync.listings import channel_link_listings
+from intake.sync.outbound import channel_outbox_deliver_due
 from orders.models import Channel, OrderLine
 from tests import factories as f
 
@@ -285,3 +286,31 @@ def test_edit_on_a_channel_without_a_platform_sends_nothing(
     assert line(order, "MUG-01").quantity == 3
     assert not ChannelOutbox.objects.exists()
     assert fake_shopify.requests == [] and fake_woo.requests == []
+
+
+def test_woocommerce_down_keeps_the_edit_pending_then_sends_what_the_order_is_then(
+    fake_woo, woo_order, django_capture_on_commit_callbacks, settings
+):
+    order = woo_order
+    mug = fake_woo.orders[7001]["line_items"][0]
+    Channel.objects.filter(code="woo-br").update(push_stock=False)  # only the edit talks
+    wiring.forget_cache()
+    fake_woo.fail_next(503, times=settings.OMS_CHANNEL_ATTEMPTS)
+    edit(
+        django_capture_on_commit_callbacks,
+        order=order,
+        quantities=[{"line": line(order, "MUG-01").pk, "quantity": 3}],
+    )
+    row = ChannelOutbox.objects.get(kind="edit")
+    assert row.status == "pending" and "HTTP 503" in row.last_error and row.attempts == 1
+    assert fake_woo.order_puts == []
+
+    with django_capture_on_commit_callbacks(execute=False):  # a second edit, not yet sent
+        order_edit(order=order, quantities=[{"line": line(order, "MUG-01").pk, "quantity": 5}])
+    ChannelOutbox.objects.filter(pk=row.pk).update(next_attempt_at=row.created_at)
+    channel_outbox_deliver_due()
+
+    row.refresh_from_db()
+    assert row.status == "sent"
+    assert fake_woo.order_puts[0] == {"line_items": [{"id": mug["id"], "quantity": 5}]}
+    assert fake_woo.quantities(7001)["MUG-01"] == 5
