@@ -149,7 +149,8 @@ def _split_name(name: str) -> tuple[str, str]:
 
 
 def _add_note(row: ChannelOutbox, text: str) -> None:
-    row.note = f"{row.note}; {text}" if row.note else text
+    if text not in row.note:  # a retry says it once
+        row.note = f"{row.note}; {text}" if row.note else text
 
 
 # --------------------------------------------------------------------------- Shopify
@@ -360,9 +361,13 @@ def woo_edit(client: WooClient, row: ChannelOutbox) -> str:
                 if int(item.get("quantity") or 0) != quantity:
                     changes.append({"id": item["id"], "quantity": quantity})
             elif quantity > 0:
-                new = {"product_id": int(listing.remote_product_id), "quantity": quantity}
+                ids = (listing.remote_product_id, listing.remote_variant_id or "0")
+                if not all(i.isdigit() for i in ids):
+                    _add_note(row, f"{sku} not sent: its WooCommerce listing has no product id")
+                    continue
+                new = {"product_id": int(ids[0]), "quantity": quantity}
                 if listing.remote_variant_id:
-                    new["variation_id"] = int(listing.remote_variant_id)
+                    new["variation_id"] = int(ids[1])
                 changes.append(new)
         if changes:
             body["line_items"] = changes
