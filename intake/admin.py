@@ -212,6 +212,7 @@ class ChannelOutboxAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
         "status",
         "attempts",
         "last_error",
+        "note",
     ]
     list_filter = ["status", "kind", "channel"]
     search_fields = ["reference", "order__number", "order__external_id"]

@@ -1,4 +1,5 @@
-"""Orders back to the channel: shipments shipped, cancellations, refunds.
+"""Orders back to the channel: shipments shipped, cancellations, refunds (and staff
+edits of the order, ``intake.sync.order_edits``).
 
 The listeners (``intake.sync.wiring``) run inside the transaction of the change and
 write one ``ChannelOutbox`` row (unique per channel, kind and reference: a repeated
@@ -44,6 +45,7 @@ from intake.sync.http import (
     WooClient,
     client_for,
 )
+from intake.sync.order_edits import SENDERS as EDIT_SENDERS
 from intake.sync.wiring import after_commit_deliver
 from orders.models import Order
 
@@ -60,13 +62,25 @@ def _wants(order: Order) -> bool:
     return bool(channel.push_fulfillments and channel.connected and order.external_id)
 
 
-def _write(order: Order, kind: str, reference: str, payload: dict) -> None:
+def write_outbox(
+    order: Order,
+    kind: str,
+    reference: str,
+    payload: dict,
+    *,
+    status: str = Status.PENDING,
+    note: str = "",
+) -> None:
+    """One row per (channel, kind, reference); a pending row is sent after commit, a
+    ``skipped`` one only records what was not sent (``note``)."""
     outbox = ChannelOutbox(
         channel_id=order.channel_id,
         order=order,
         kind=kind,
         reference=reference[:64],
         payload=payload,
+        status=status,
+        note=note,
         next_attempt_at=timezone.now(),
     )
     try:
@@ -74,7 +88,8 @@ def _write(order: Order, kind: str, reference: str, payload: dict) -> None:
             outbox.save(force_insert=True)
     except IntegrityError:
         return  # already queued (the same event twice)
-    after_commit_deliver(outbox.pk)
+    if status == Status.PENDING:
+        after_commit_deliver(outbox.pk)
 
 
 def tracking_url(shipment) -> str:
@@ -104,13 +119,13 @@ def shipment_shipped(shipment) -> None:
         "number": shipment.tracking_number,
         "url": tracking_url(shipment),
     }
-    _write(order, Kind.FULFILLMENT, shipment.number, payload)
+    write_outbox(order, Kind.FULFILLMENT, shipment.number, payload)
 
 
 def order_cancelled(order) -> None:
     if not _wants(order) or order.cancel_reason.startswith("cancelled on "):
         return
-    _write(order, Kind.CANCEL, order.number, {"reason": order.cancel_reason})
+    write_outbox(order, Kind.CANCEL, order.number, {"reason": order.cancel_reason})
 
 
 def refund_created(refund) -> None:
@@ -123,7 +138,7 @@ def refund_created(refund) -> None:
         "reference": refund.reference,
         "return": refund.return_request.number if refund.return_request_id else None,
     }
-    _write(order, Kind.REFUND, f"refund-{refund.pk}", payload)
+    write_outbox(order, Kind.REFUND, f"refund-{refund.pk}", payload)
 
 
 # --------------------------------------------------------------------------- delivery
@@ -172,6 +187,7 @@ def channel_outbox_deliver(*, outbox_id: int, transport: Transport | None = None
                 "next_attempt_at",
                 "sent_at",
                 "remote_id",
+                "note",
             ]
         )
         return row.status
@@ -418,4 +434,5 @@ SENDERS = {
     (WooClient, Kind.FULFILLMENT): woo_fulfil,
     (WooClient, Kind.CANCEL): woo_cancel,
     (WooClient, Kind.REFUND): woo_refund,
+    **EDIT_SENDERS,  # staff edits: intake.sync.order_edits
 }
