@@ -106,7 +106,7 @@ def test_manager_starts_an_exchange_approves_it_and_both_orders_link(client, ord
     assert f'action="/returns/{rma.number}/approve/"' not in body  # approved: no button
     back = client.get(f"/orders/{replacement.number}/").content.decode()
     assert f'href="/orders/{order.number}/" id="replacement-for-link"' in back
-    assert f"Replacement for order" in back and rma.number in back
+    assert "Replacement for order" in back and rma.number in back
     assert Order.objects.filter(replacement_for=rma).count() == 1
 
 
