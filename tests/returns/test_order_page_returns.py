@@ -4,13 +4,15 @@ that changes nothing; only managers (as in the returns admin and API) may."""
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from fulfillment.services import shipment_deliver, shipment_ship
 from oms.roles import MANAGER, WAREHOUSE
 from orders.models import Order
 from orders.services import order_mark_paid
 from returns.models import ReturnLine, ReturnRequest
-from returns.services import return_receive, return_request
+from returns.services import return_approve, return_receive, return_request
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -216,3 +218,30 @@ def test_only_managers_start_or_approve_returns(client, order, group):
 def test_get_on_the_actions_is_not_allowed(client, order):
     staff(client, MANAGER)
     assert client.get(f"/returns/order/{order.number}/start/").status_code == 405
+
+
+def test_the_order_page_reads_returns_in_a_fixed_number_of_queries(client, order):
+    """One exchange or four, each with its lines and replacement order: the same count."""
+    staff(client, MANAGER)
+
+    def exchange():
+        rma = return_request(
+            order=order,
+            lines=[
+                {"sku": "TSHIRT-M", "quantity": 1, "replacement_sku": "TSHIRT-L"}
+                if order.lines.get(sku="TSHIRT-M").return_lines.count() < 3
+                else {"sku": "MUG", "quantity": 1}
+            ],
+        )
+        return_approve(return_request=rma)
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(f"/orders/{order.number}/").status_code == 200
+        return len(ctx.captured_queries)
+
+    exchange()
+    few = count()
+    for _ in range(3):
+        exchange()
+    assert count() == few
