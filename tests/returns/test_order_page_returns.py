@@ -245,3 +245,19 @@ def test_the_order_page_reads_returns_in_a_fixed_number_of_queries(client, order
     for _ in range(3):
         exchange()
     assert count() == few
+
+
+def test_an_order_with_nothing_shipped_offers_no_return_and_refuses_one(client):
+    staff(client, MANAGER)
+    mug = f.make_product("MUG", price="7.50")
+    f.receive(mug, f.make_warehouse("MAIN"), 5)
+    unshipped = f.confirm(f.place([(mug, 1)]))
+    line = unshipped.lines.get()
+
+    page = client.get(f"/orders/{unshipped.number}/").content.decode()
+    response = start(client, unshipped, **{f"l{line.pk}_qty": "1"})
+
+    assert 'id="start-return-form"' not in page and "No returns." in page
+    assert response.status_code == 400
+    assert "Choose at least one line to return" in response.content.decode()
+    assert not ReturnRequest.objects.exists()
