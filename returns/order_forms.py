@@ -23,9 +23,9 @@ FIELD_SUFFIX = {
 
 
 class OrderReturnForm(forms.Form):
-    """Fields per order line ``l<id>_qty``, ``l<id>_reason``, ``l<id>_replacement_sku``,
-    ``l<id>_replacement_qty``. ``lines``: (order line, units returnable) pairs, only those
-    with something returnable."""
+    """Fields per order line ``l<id>_qty``, ``l<id>_expected`` (what the page offered),
+    ``l<id>_reason``, ``l<id>_replacement_sku``, ``l<id>_replacement_qty``. ``lines``:
+    (order line, units returnable) pairs, only those with something returnable."""
 
     def __init__(self, *args, lines, **kwargs):
         super().__init__(*args, **kwargs)
@@ -39,6 +39,11 @@ class OrderReturnForm(forms.Form):
                 initial=0,
                 required=False,
                 label=gettext_lazy("Units to return"),
+            )
+            # What the page offered: a second click (or another return meanwhile)
+            # finds less left and is refused rather than opening a second return.
+            self.fields[p + "expected"] = forms.IntegerField(
+                required=False, widget=forms.HiddenInput
             )
             self.fields[p + "reason"] = forms.ChoiceField(
                 choices=ReturnLine.Reason.choices,
@@ -62,6 +67,7 @@ class OrderReturnForm(forms.Form):
                 "line": line,
                 "returnable": returnable,
                 "qty": self[p + "qty"],
+                "expected": self[p + "expected"],
                 "reason": self[p + "reason"],
                 "replacement_sku": self[p + "replacement_sku"],
                 "replacement_qty": self[p + "replacement_qty"],
@@ -70,8 +76,18 @@ class OrderReturnForm(forms.Form):
     def clean(self):
         data = super().clean()
         chosen = False
-        for line, _returnable in self.lines:
+        for line, returnable in self.lines:
             p = f"l{line.pk}_"
+            expected = data.get(p + "expected")
+            if data.get(p + "qty") and expected is not None and expected != returnable:
+                self.add_error(
+                    p + "qty",
+                    gettext(
+                        "Another return was started meanwhile: %(left)s of %(sku)s may come "
+                        "back now. Check and submit again."
+                    )
+                    % {"left": returnable, "sku": line.sku},
+                )
             if data.get(p + "qty") or p + "qty" in self.errors:
                 chosen = True  # a quantity, or an error on it that says what is wrong
             elif data.get(p + "replacement_sku") or data.get(p + "replacement_qty"):

@@ -261,3 +261,22 @@ def test_an_order_with_nothing_shipped_offers_no_return_and_refuses_one(client):
     assert response.status_code == 400
     assert "Choose at least one line to return" in response.content.decode()
     assert not ReturnRequest.objects.exists()
+
+
+def test_a_second_click_on_start_opens_no_second_return(client, order):
+    """The page says what it offered (3); the second post of the same form finds 2 left
+    and is refused, so a double click opens one return."""
+    staff(client, MANAGER)
+    shirt = line_id(order, "TSHIRT-M")
+    page = client.get(f"/orders/{order.number}/").content.decode()
+    assert f'name="l{shirt}_expected" value="3"' in page
+    fields = {f"l{shirt}_qty": "1", f"l{shirt}_expected": "3"}
+
+    first = start(client, order, **fields)
+    second = start(client, order, **fields)
+
+    assert first.status_code == 302 and second.status_code == 400
+    body = second.content.decode()
+    assert "Another return was started meanwhile: 2 of TSHIRT-M may come back now" in body
+    assert f'name="l{shirt}_expected" value="2"' in body  # submitting again is deliberate
+    assert ReturnRequest.objects.count() == 1
