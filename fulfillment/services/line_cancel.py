@@ -14,8 +14,10 @@ from collections.abc import Sequence
 from django.db import transaction
 
 from fulfillment.services.order_locks import (
+    follow_payment,
     lock_order_for_change,
     order_balance,
+    payment_moved_text,
     recompute_totals,
     release_units,
 )
@@ -87,10 +89,12 @@ def order_cancel_lines(*, order: Order, lines: Sequence[dict], reason: str, acto
     whole = all(line.quantity_open == 0 for line in all_lines) and not any(
         line.quantity_shipped for line in all_lines
     )
+    paid_moved = None
     if whole:
         order_services.order_cancel(order=order, reason=reason, actor=actor)
     else:
         recompute_totals(locked)
+        paid_moved = follow_payment(order)  # partially paid, now paid in full
         order_services.order_sync_progress(order=order, lines=all_lines, actor=actor)
     balance = order_balance(order)
     refund_due = quantize_money(balance["refund_due"], cur)
@@ -103,6 +107,7 @@ def order_cancel_lines(*, order: Order, lines: Sequence[dict], reason: str, acto
         + ", ".join(changes)
         + (f"; total {total_before} -> {order.total}" if order.total != total_before else "")
         + ("; every line is cancelled, so the order is" if whole else "")
+        + (f"; {payment_moved_text(paid_moved)}" if paid_moved else "")
         + (f"; refund due {refund_due} {cur}" if refund_due else "")
         + "".join(f". {m}" for d in data for m in d["stock"]),
         data={
@@ -112,6 +117,7 @@ def order_cancel_lines(*, order: Order, lines: Sequence[dict], reason: str, acto
             "totals": {"total": [str(total_before), str(order.total)]},
             "refund_due": str(refund_due),
             "order_cancelled": whole,
+            "financial_status": paid_moved,
         },
     )
     if not whole:  # a whole cancellation published order.cancelled already
