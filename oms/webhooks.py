@@ -50,6 +50,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from oms.actors import actor_name
+from oms.db import rows_where
 from oms.exceptions import DomainError
 from oms.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from oms.money import format_money
@@ -145,7 +146,7 @@ def _active_subscriptions() -> list[WebhookSubscription]:
 
 
 def _read_active_subscriptions() -> list[WebhookSubscription]:
-    return list(WebhookSubscription.objects.filter(active=True).order_by("pk"))
+    return rows_where(WebhookSubscription, "active", [True])
 
 
 def enqueue(delivery_id: int) -> None:

@@ -417,14 +417,18 @@ def _record_placement_payment(order: Order, method: str, reference: str, actor) 
     }.get(order.financial_status)
     if kind is None or order.total <= 0:
         return
-    payment = Payment.objects.create(
-        order=order,
-        kind=kind,
-        amount=order.total,
-        currency=order.currency,
-        method=(method or order.channel.code)[:64],
-        reference=(reference or order.external_id or "")[:128],
-        actor=actor_name(actor),
+    [payment] = insert_new(
+        [
+            Payment(
+                order=order,
+                kind=kind,
+                amount=order.total,
+                currency=order.currency,
+                method=(method or order.channel.code)[:64],
+                reference=(reference or order.external_id or "")[:128],
+                actor=actor_name(actor),
+            )
+        ]
     )
     kept = primed(order, "payments")
     if kept is not None:
@@ -490,10 +494,12 @@ def _replay(existing: Order, fingerprint: str) -> Order:
 def order_confirm(*, order: Order, actor=None, locked: bool = False) -> Order:
     """pending (or on hold) -> confirmed. Allocation is done by the caller
     (``fulfillment.services.order_confirm_and_allocate``). Locks the order unless
-    ``locked`` (see ``order_lock``)."""
+    ``locked`` (see ``order_lock``): then the caller's transaction holds the order and
+    this takes no savepoint of its own (an error fails the caller's transaction)."""
+    if locked:
+        return _confirm(order, actor)
     with transaction.atomic():
-        if not locked:
-            order_lock(order)
+        order_lock(order)
         return _confirm(order, actor)
 
 
