@@ -8,7 +8,8 @@ from django.contrib.auth.models import Group, User
 
 from fulfillment.services import shipment_start_picking
 from oms.roles import MANAGER, WAREHOUSE
-from orders.services import order_mark_paid
+from orders.models import Order, OrderEvent
+from orders.services import order_hold, order_mark_paid
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -109,3 +110,50 @@ def test_warehouse_staff_cannot_edit(client, order):
     staff(client, WAREHOUSE)
     response = client.post(f"/orders/{order.number}/edit/", form_of(order))
     assert response.status_code == 403
+
+
+def test_order_held_to_add_an_item_is_edited_on_hold_then_approved(client):
+    """The customer asked to add an item: the order waits on hold, the manager adds it
+    from the review queue's "Edit" (the order page), then approves; both lines ship."""
+    main = f.make_warehouse("MAIN", priority=1)
+    mug, vase = f.make_product("MUG", price="7.50"), f.make_product("VASE", price="12.00")
+    f.receive(mug, main, 10)
+    f.receive(vase, main, 10)
+    order = f.place([(mug, 1)], shipping_total="5.00")
+    order_hold(order=order, reason="Customer asked to add an item")
+    staff(client, MANAGER)
+
+    queue = client.get("/review/").content.decode()
+    assert f'href="/orders/{order.number}/#order-edit-form"' in queue
+    page = client.get(f"/orders/{order.number}/").content.decode()
+    assert 'id="order-edit-form"' in page  # on hold, still editable
+    response = client.post(
+        f"/orders/{order.number}/edit/",
+        form_of(order, **{"add-sku": "VASE", "add-quantity": "2"}),
+        follow=True,
+    )
+    assert "added VASE x2 at 12.00" in response.content.decode()
+    order.refresh_from_db()
+    assert (order.status, order.subtotal, order.total) == (
+        Order.Status.ON_HOLD,
+        Decimal("31.50"),
+        Decimal("36.50"),
+    )
+    assert f.quantities(vase, main) == (10, 0)  # held: nothing reserved yet
+
+    client.post(f"/review/{order.number}/approve/")
+
+    order.refresh_from_db()
+    assert (order.status, order.allocation_status) == (
+        Order.Status.CONFIRMED,
+        Order.AllocationStatus.ALLOCATED,
+    )
+    assert f.quantities(mug, main) == (10, 1) and f.quantities(vase, main) == (10, 2)
+    [shipment] = order.shipments.all()
+    assert sorted(shipment.lines.values_list("order_line__sku", "quantity")) == [
+        ("MUG", 1),
+        ("VASE", 2),
+    ]
+    kinds = list(order.events.order_by("pk").values_list("kind", flat=True))
+    assert kinds.index(OrderEvent.Kind.EDITED) < kinds.index(OrderEvent.Kind.CONFIRMED)
+    f.assert_ledger_clean()
