@@ -239,10 +239,15 @@ def test_order_change_page_shows_lines_shipments_and_timeline(world, manager_cli
 
 
 def test_creating_and_deleting_service_owned_rows_is_not_offered(world, manager_client):
-    for model in (Order, Shipment, PickList, ReturnRequest, Refund, StockLevel, StockMovement):
+    for model in (Shipment, PickList, ReturnRequest, Refund, StockLevel, StockMovement):
         opts = model._meta
         add = reverse(f"admin:{opts.app_label}_{opts.model_name}_add")
         assert manager_client.get(add).status_code == 403, add
+    # an order is added by placing it: the add page opens the staff order page, no form
+    orders_before = Order.objects.count()
+    add = manager_client.post(reverse("admin:orders_order_add"), {"number": "SO-TYPED"})
+    assert add.status_code == 302 and add["Location"] == reverse("staff-orders:list")
+    assert Order.objects.count() == orders_before
     for obj in (world.order, world.shipment, world.rma, StockMovement.objects.first()):
         opts = obj._meta
         delete = reverse(f"admin:{opts.app_label}_{opts.model_name}_delete", args=[obj.pk])
