@@ -74,6 +74,14 @@ def test_locked_lines_say_why_and_others_stay_editable(client, order):
     page = client.get(f"/orders/{order.number}/").content.decode()
     assert f"Locked: picking has started ({picking.number} is picking)" in page
     assert f'name="qty-{mug.pk}"' not in page and f'name="qty-{plate.pk}"' in page
+    assert f'name="cancel-{mug.pk}"' not in page and f'name="cancel-{plate.pk}"' in page
+
+    # the other shipment's line is edited from the page while MAIN is being picked
+    response = client.post(
+        f"/orders/{order.number}/edit/", form_of(order, **{f"qty-{plate.pk}": "3"}), follow=True
+    )
+    assert "PLATE quantity 1 -&gt; 3" in response.content.decode()
+    assert order.lines.get(sku="PLATE").quantity_allocated == 3
 
     # a stale form still naming the locked line: refused with the reason, nothing changes
     response = client.post(
