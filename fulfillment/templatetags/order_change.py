@@ -12,16 +12,19 @@ register = template.Library()
 
 @register.simple_tag
 def order_change_context(order) -> dict:
-    """{"editable", "lines": [{"line", "open", "locked"}], "services", "balance"}."""
+    """{"editable", "lines": [{"line", "open", "locked"}], "address_locked", "services",
+    "balance"}."""
     if order.status not in EDITABLE_ORDER_STATUSES:
         return {"editable": False}
     started: dict[int, list[str]] = {}
+    picking: dict[str, str] = {}
     for line_id, number, status in (
         ShipmentLine.objects.filter(shipment__order=order, shipment__status__in=STARTED)
         .order_by("pk")
         .values_list("order_line_id", "shipment__number", "shipment__status")
     ):
         started.setdefault(line_id, []).append(f"{number} is {status}")
+        picking[number] = status
     rows = [
         {
             "line": line,
@@ -47,6 +50,12 @@ def order_change_context(order) -> dict:
     return {
         "editable": True,
         "lines": rows,
+        # the parcel being picked is prepared for the address as it is
+        "address_locked": "picking has started ("
+        + ", ".join(f"{n} is {st}" for n, st in picking.items())
+        + "); the parcel is prepared for this address"
+        if picking
+        else "",
         "any_open": any(r["open"] and not r["locked"] for r in rows),
         "services": services,
         "service": "/".join(current) if current else "",

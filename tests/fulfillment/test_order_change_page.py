@@ -52,6 +52,7 @@ def test_manager_edits_a_quantity_from_the_order_page(client, order):
     mug = order.lines.get(sku="MUG")
     page = client.get(f"/orders/{order.number}/").content.decode()
     assert 'id="order-edit-form"' in page and f'name="qty-{mug.pk}"' in page
+    assert 'name="ship-city"' in page and "Address locked" not in page
 
     response = client.post(
         f"/orders/{order.number}/edit/", form_of(order, **{f"qty-{mug.pk}": "3"}), follow=True
@@ -75,6 +76,9 @@ def test_locked_lines_say_why_and_others_stay_editable(client, order):
     assert f"Locked: picking has started ({picking.number} is picking)" in page
     assert f'name="qty-{mug.pk}"' not in page and f'name="qty-{plate.pk}"' in page
     assert f'name="cancel-{mug.pk}"' not in page and f'name="cancel-{plate.pk}"' in page
+    # the address is one for the whole order: locked while a parcel is being picked
+    assert f"Address locked: picking has started ({picking.number} is picking)" in page
+    assert 'name="ship-city"' not in page
 
     # the other shipment's line is edited from the page while MAIN is being picked
     response = client.post(
