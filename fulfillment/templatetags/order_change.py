@@ -2,6 +2,8 @@
 which lines can change and, for those that cannot, why; the address and shipping as they
 are; the refund or amount due. Reads only."""
 
+import uuid
+
 from django import template
 
 from fulfillment.models import CarrierService, Shipment, ShipmentLine
@@ -49,6 +51,7 @@ def order_change_context(order) -> dict:
     )
     return {
         "editable": True,
+        "form_key": uuid.uuid4().hex,  # one per rendered page: a second submit is a no-op
         "lines": rows,
         # the parcel being picked is prepared for the address as it is
         "address_locked": "picking has started ("

@@ -169,3 +169,55 @@ def test_order_held_to_add_an_item_is_edited_on_hold_then_approved(client):
     kinds = list(order.events.order_by("pk").values_list("kind", flat=True))
     assert kinds.index(OrderEvent.Kind.EDITED) < kinds.index(OrderEvent.Kind.CONFIRMED)
     f.assert_ledger_clean()
+
+
+def form_key(client, order, form_id) -> str:
+    page = client.get(f"/orders/{order.number}/").content.decode()
+    start = page.index(f'id="{form_id}"')
+    marker = 'name="form-key" value="'
+    at = page.index(marker, start) + len(marker)
+    return page[at : page.index('"', at)]
+
+
+def test_a_double_click_on_save_adds_the_line_once(client, order):
+    staff(client, MANAGER)
+    f.make_product("VASE", price="12.00")
+    form = form_of(
+        order,
+        **{"add-sku": "VASE", "add-quantity": "1"},
+        **{"form-key": form_key(client, order, "order-edit-form")},
+    )
+
+    first = client.post(f"/orders/{order.number}/edit/", form, follow=True)
+    again = client.post(f"/orders/{order.number}/edit/", form, follow=True)
+
+    assert "added VASE x1 at 12.00" in first.content.decode()
+    assert "This form was saved already" in again.content.decode()
+    assert order.lines.filter(sku="VASE").count() == 1
+    assert order.events.filter(kind=OrderEvent.Kind.EDITED).count() == 1
+    # the page after the save has a new key: the next edit goes through
+    form["form-key"] = form_key(client, order, "order-edit-form")
+    client.post(f"/orders/{order.number}/edit/", form)
+    assert order.lines.filter(sku="VASE").count() == 2
+
+
+def test_a_resubmitted_cancel_cancels_once_and_a_refused_one_keeps_no_key(client, order):
+    staff(client, MANAGER)
+    mug = order.lines.get(sku="MUG")
+    key = form_key(client, order, "cancel-lines-form")
+    refused = {f"cancel-{mug.pk}": "1", "reason": "", "form-key": key}
+    assert (
+        "Say why"
+        in client.post(
+            f"/orders/{order.number}/cancel-lines/", refused, follow=True
+        ).content.decode()
+    )
+
+    form = {**refused, "reason": "asked by phone"}  # the same page, fixed and sent twice
+    client.post(f"/orders/{order.number}/cancel-lines/", form)
+    again = client.post(f"/orders/{order.number}/cancel-lines/", form, follow=True)
+
+    assert "This form was saved already" in again.content.decode()
+    mug.refresh_from_db()
+    assert (mug.quantity_cancelled, mug.quantity_allocated) == (1, 1)
+    f.assert_ledger_clean()

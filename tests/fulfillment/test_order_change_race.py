@@ -215,3 +215,38 @@ def test_address_re_route_races_placements_for_the_new_points_last_units():
             assert line.quantity_allocated == held == 2
         assert fresh(order).ship_city == "Recife"
     f.assert_ledger_clean()
+
+
+def test_a_double_click_on_the_order_page_adds_the_line_once(main_and_products):
+    """Two posts of the same edit form at the same instant (a double click), each
+    request on its own connection: one edit, one new line, one reservation."""
+    from django.contrib.auth.models import Group, User
+    from django.test import Client
+
+    from oms.roles import MANAGER
+
+    main, mug, _, vase = main_and_products
+    order = f.confirm(f.place([(mug, 1)]))
+    boss = User.objects.create_user("boss", password="pw-123456")
+    boss.groups.add(Group.objects.get(name=MANAGER))
+    line = order.lines.get()
+    form = {
+        f"qty-{line.pk}": "1",
+        f"expected-{line.pk}": "1",
+        "add-sku": vase.sku,
+        "add-quantity": "2",
+        "form-key": "e-double-click",
+    }
+
+    def post():
+        client = Client()
+        client.force_login(boss)
+        return client.post(f"/orders/{order.number}/edit/", form).status_code
+
+    results, errors = together(post, post)
+
+    assert errors == [None, None] and results == [302, 302]
+    assert order.lines.filter(sku=vase.sku).count() == 1
+    assert f.quantities(vase, main) == (20, 2)
+    assert order.events.filter(kind=OrderEvent.Kind.EDITED).count() == 1
+    f.assert_ledger_clean()
