@@ -25,8 +25,8 @@ from oms.exceptions import InvalidTransition
 from oms.money import MAX_MONEY, MoneyPlacesError, money_exact, quantize_money
 from orders import services as order_services
 from orders.exceptions import OrderInvalid
-from orders.models import Order, OrderEvent, OrderLine
-from orders.services import refundable_amount
+from orders.models import FINANCIAL_TRANSITIONS, Order, OrderEvent, OrderLine
+from orders.services import financial_status_for, payment_totals, refundable_amount
 
 EDITABLE_ORDER_STATUSES = (Order.Status.PENDING, Order.Status.ON_HOLD, Order.Status.CONFIRMED)
 SH = Shipment.Status
@@ -439,3 +439,40 @@ def order_balance(order: Order) -> dict[str, Decimal]:
         "refund_due": min(max(paid - worth, Decimal("0")), paid),
         "amount_due": max(worth - paid, Decimal("0")) if paid else Decimal("0"),
     }
+
+
+def follow_payment(order: Order) -> dict | None:
+    """After the total changed: a paid order now worth more than was captured becomes
+    partially paid, and a partially paid one whose total fell to what was captured
+    becomes paid (``orders.services.financial_status_for``, along
+    ``FINANCIAL_TRANSITIONS``). Refunded, authorised and pending orders keep their state.
+    Saved on the order (locked by the caller); returns {"from", "to"} when it moved, for
+    the caller's event, else None."""
+    FS = Order.FinancialStatus
+    current = order.financial_status
+    if current not in (FS.PAID, FS.PARTIALLY_PAID):
+        return None
+    wanted = financial_status_for(order, payment_totals(order))
+    if wanted == current or wanted not in FINANCIAL_TRANSITIONS[current]:
+        return None
+    order.financial_status = wanted
+    order.save(update_fields=["financial_status", "updated_at"])
+    return {"from": current, "to": wanted}
+
+
+def payment_moved_text(moved: dict) -> str:
+    """The payment's move in words, e.g. "payment paid -> partially paid"."""
+    return "payment " + " -> ".join(moved[k].replace("_", " ") for k in ("from", "to"))
+
+
+def payment_change_text(order: Order, moved: dict | None) -> str:
+    """What the edit event says of the payment: its state when it moved, and the amount
+    due from the customer or the refund due to them."""
+    balance = order_balance(order)
+    cur = order.currency
+    parts = [payment_moved_text(moved)] if moved else []
+    if balance["amount_due"]:
+        parts.append(f"amount due {quantize_money(balance['amount_due'], cur)} {cur}")
+    if balance["refund_due"]:
+        parts.append(f"refund due {quantize_money(balance['refund_due'], cur)} {cur}")
+    return ", ".join(parts)
