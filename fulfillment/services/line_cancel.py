@@ -47,6 +47,7 @@ def order_cancel_lines(*, order: Order, lines: Sequence[dict], reason: str, acto
     order = locked.order
     cur = order.currency
     total_before = order.total
+    tax_before = order.tax_total
     changes: list[str] = []
     data: list[dict] = []
     seen: set[int] = set()
@@ -105,6 +106,7 @@ def order_cancel_lines(*, order: Order, lines: Sequence[dict], reason: str, acto
         public=True,
         message=f"Cancelled by {_who(actor)} ({reason}): "
         + ", ".join(changes)
+        + (f"; tax {tax_before} -> {order.tax_total}" if order.tax_total != tax_before else "")
         + (f"; total {total_before} -> {order.total}" if order.total != total_before else "")
         + ("; every line is cancelled, so the order is" if whole else "")
         + (f"; {payment_moved_text(paid_moved)}" if paid_moved else "")
@@ -114,7 +116,11 @@ def order_cancel_lines(*, order: Order, lines: Sequence[dict], reason: str, acto
             "change": "cancel_lines",
             "reason": reason,
             "lines": data,
-            "totals": {"total": [str(total_before), str(order.total)]},
+            "totals": {
+                "tax_total": [str(tax_before), str(order.tax_total)],
+                "total": [str(total_before), str(order.total)],
+            },
+            **({"tax_basis": locked.tax_basis} if locked.tax_basis else {}),
             "refund_due": str(refund_due),
             "order_cancelled": whole,
             "financial_status": paid_moved,

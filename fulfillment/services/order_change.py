@@ -240,7 +240,11 @@ def order_edit(
         message=f"Edited by {_who(actor)}: "
         + "; ".join(changes + totals)
         + "".join(f". {m}" for d in data for m in d.get("stock", [])),
-        data={"changes": data, "totals": {k: [before[k], after[k]] for k in before}},
+        data={
+            "changes": data,
+            "totals": {k: [before[k], after[k]] for k in before},
+            **({"tax_basis": locked.tax_basis} if locked.tax_basis else {}),
+        },
     )
     webhooks.publish_order("order.updated", order, changes=changes + totals)
     notify_customer(order=order, kind=ORDER_EDITED, reference=str(event.pk))

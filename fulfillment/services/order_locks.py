@@ -48,6 +48,8 @@ class Locked:
     shipments: dict[int, Shipment]
     shipment_lines: list[ShipmentLine]
     levels: dict = field(default_factory=dict)
+    # what the tax follows, set by ``recompute_totals``, kept in the change's event
+    tax_basis: dict | None = None
 
     def lines_of(self, shipment: Shipment) -> list[ShipmentLine]:
         return [sl for sl in self.shipment_lines if sl.shipment_id == shipment.pk]
@@ -357,8 +359,8 @@ def parse_money(value, field: str, currency: str) -> Decimal:
 
 def recompute_totals(locked: Locked, *, tax_total: Decimal | None = None) -> dict:
     """Subtotal and discounts of the units still wanted (cancelled units take their
-    share of the line's discount with them), the tax at the order's effective rate
-    unless ``tax_total`` is given, and the total. Saved on the order; refused (409)
+    share of the line's discount with them), the tax at the order's rate
+    (``tax_basis``) unless ``tax_total`` is given, and the total. Saved on the order; refused (409)
     below what was refunded already. Returns {field: (before, after)} of what changed."""
     order = locked.order
     cur = order.currency
@@ -369,14 +371,17 @@ def recompute_totals(locked: Locked, *, tax_total: Decimal | None = None) -> dic
         subtotal += line.unit_price * units
         discount += line.discount_total * units / line.quantity
     subtotal, discount = quantize_money(subtotal, cur), quantize_money(discount, cur)
-    goods_before = order.subtotal - order.discount_total
     goods_after = subtotal - discount
+    basis_tax, basis_goods = tax_basis(order)
     if tax_total is None:
         tax_total = (
-            quantize_money(order.tax_total * goods_after / goods_before, cur)
-            if goods_before > 0
+            quantize_money(basis_tax * goods_after / basis_goods, cur)
+            if basis_goods > 0
             else order.tax_total
         )
+    elif goods_after > 0:  # a tax given by hand sets the rate the next changes follow
+        basis_tax, basis_goods = tax_total, goods_after
+    locked.tax_basis = {"tax": str(basis_tax), "goods": str(basis_goods)}
     total = quantize_money(goods_after + order.shipping_total + tax_total, cur)
     if total < order.refunded_total:
         raise Conflict(
@@ -396,6 +401,27 @@ def recompute_totals(locked: Locked, *, tax_total: Decimal | None = None) -> dic
     if diff:
         order.save(update_fields=[*diff, "updated_at"])
     return diff
+
+
+def tax_basis(order: Order) -> tuple[Decimal, Decimal]:
+    """(tax, goods) whose ratio is the order's tax rate: as placed (or as last set by
+    hand), kept in the ``edited`` events' data, so that edits and cancels in a row never
+    let rounding drift the rate (2 -> 1 -> 2 units gives back the tax as placed)."""
+    event = (
+        OrderEvent.objects.filter(
+            order=order, kind=OrderEvent.Kind.EDITED, data__has_key="tax_basis"
+        )
+        .order_by("-pk")
+        .only("data")
+        .first()
+    )
+    if event is not None:
+        try:
+            basis = event.data["tax_basis"]
+            return Decimal(basis["tax"]), Decimal(basis["goods"])
+        except (KeyError, TypeError, InvalidOperation):
+            pass
+    return order.tax_total, order.subtotal - order.discount_total
 
 
 def order_balance(order: Order) -> dict[str, Decimal]:
