@@ -212,6 +212,7 @@ class ChannelOutboxAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
         "status",
         "attempts",
         "last_error",
+        "note",
     ]
     list_filter = ["status", "kind", "channel"]
     search_fields = ["reference", "order__number", "order__external_id"]
@@ -237,3 +238,7 @@ class OrderDraftAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     list_filter = [("placed_order", admin.EmptyFieldListFilter), "channel"]
     search_fields = ["customer_email", "customer_name", "placed_order__number"]
     list_select_related = ["channel", "created_by", "placed_order"]
+
+
+# The order admin's add page and address changes go through intake and the edit service.
+from intake import order_admin  # noqa: E402, F401

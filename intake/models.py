@@ -83,18 +83,23 @@ class ChannelSyncState(models.Model):
 
 class ChannelOutbox(models.Model):
     """Something the platform must hear about an order (a shipment shipped, the order
-    cancelled, a refund), written in the transaction of the change and delivered after
-    commit; retried with backoff until accepted or refused."""
+    cancelled, a refund, a staff edit), written in the transaction of the change and
+    delivered after commit; retried with backoff until accepted or refused. ``note``
+    says what of the change was not sent and why (a SKU the channel does not list, a
+    change the platform's API cannot express); a change with nothing the platform can
+    hear is recorded as ``skipped``."""
 
     class Kind(models.TextChoices):
         FULFILLMENT = "fulfillment", "Fulfillment"
         CANCEL = "cancel", "Cancellation"
         REFUND = "refund", "Refund"
+        EDIT = "edit", "Order edit"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Not sent"
 
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="outbox")
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="channel_outbox")
@@ -108,6 +113,7 @@ class ChannelOutbox(models.Model):
     next_attempt_at = models.DateTimeField()
     last_error = models.TextField(blank=True, default="")
     remote_id = models.CharField(max_length=128, blank=True, default="")
+    note = models.TextField(blank=True, default="", help_text="What was not sent, and why")
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 

@@ -31,7 +31,7 @@ from inventory.stock_changes import mark_changed as _mark_changed
 from inventory.stock_changes import offer_to_backorders as _offer_to_backorders
 from inventory.stock_changes import tell_listeners as _tell_listeners
 from kernel.actors import actor_name
-from kernel.db import insert_new
+from kernel.db import insert_new, rows_where
 
 Kind = StockMovement.Kind
 # Movements that make stock available; backordered lines get a chance at it.
@@ -69,6 +69,11 @@ def stock_lock_levels(*, pairs: Iterable[tuple[int, int]] = (), product_ids: Ite
     product_ids = set(product_ids)
     if not pairs and not product_ids:
         return {}
+    if not pairs:  # routing: every level of the products, one statement built once
+        levels = rows_where(
+            StockLevel, "product_id", product_ids, related=("product", "warehouse"), lock=True
+        )
+        return {(lv.product_id, lv.warehouse_id): lv for lv in levels}
     wanted = Q(product_id__in=product_ids) if product_ids else Q()
     for product_id, warehouse_id in pairs:
         wanted |= Q(product_id=product_id, warehouse_id=warehouse_id)
@@ -87,18 +92,24 @@ def _ensure_levels(pairs: Iterable[tuple[int, int]]) -> None:
     )
 
 
-def _update_levels(deltas: list[tuple[int, int, int]], now) -> None:
-    """Add (level id, on_hand delta, reserved delta) to already locked levels.
-    PostgreSQL: one UPDATE however many levels (an order's statements do not grow with
-    its lines); elsewhere one per level."""
+def _update_levels(deltas: list[tuple[int, int, int]], marks: list[tuple[int, int]], now) -> None:
+    """Add (level id, on_hand delta, reserved delta) to already locked levels and mark
+    them changed for the channels (``StockChangeMark``, (level id, product id) pairs).
+    PostgreSQL: one statement however many levels (an order's statements do not grow
+    with its lines): the UPDATE, and the marks of the rows it updated in a
+    data-modifying WITH; elsewhere one UPDATE per level and the marks' upsert."""
     if connection.vendor == "postgresql":
         values = ", ".join(["(%s::bigint, %s::integer, %s::integer)"] * len(deltas))
         with connection.cursor() as cursor:
             cursor.execute(
-                "UPDATE inventory_stocklevel AS s SET on_hand = s.on_hand + v.d_on_hand, "
-                "reserved = s.reserved + v.d_reserved, updated_at = %s "
-                f"FROM (VALUES {values}) AS v(id, d_on_hand, d_reserved) WHERE s.id = v.id",
-                [now, *(x for delta in deltas for x in delta)],
+                "WITH changed AS (UPDATE inventory_stocklevel AS s "
+                "SET on_hand = s.on_hand + v.d_on_hand, reserved = s.reserved + v.d_reserved, "
+                f"updated_at = %s FROM (VALUES {values}) AS v(id, d_on_hand, d_reserved) "
+                "WHERE s.id = v.id RETURNING s.id, s.product_id) "
+                "INSERT INTO inventory_stockchangemark (level_id, product_id, marked_at) "
+                "SELECT id, product_id, %s FROM changed "
+                "ON CONFLICT (level_id) DO UPDATE SET marked_at = EXCLUDED.marked_at",
+                [now, *(x for delta in deltas for x in delta), now],
             )
         return
     for pk, d_on_hand, d_reserved in deltas:
@@ -107,6 +118,7 @@ def _update_levels(deltas: list[tuple[int, int, int]], now) -> None:
             reserved=F("reserved") + d_reserved,
             updated_at=now,
         )
+    _mark_changed(marks, now)
 
 
 def stock_apply(
@@ -196,8 +208,7 @@ def _stock_apply(*, changes, actor, levels, create_missing) -> list[StockMovemen
     now = timezone.now()
     marks = sorted((levels[key].pk, key[0]) for key, (d1, d2) in totals.items() if d1 or d2)
     if deltas:
-        _update_levels(sorted(deltas), now)
-        _mark_changed(marks, now)
+        _update_levels(sorted(deltas), marks, now)
     insert_new(movements)
     if marks and STOCK_CHANGE_LISTENERS:
         _tell_listeners({product_id for _, product_id in marks})

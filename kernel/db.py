@@ -1,11 +1,14 @@
 """Database helpers shared by the services.
 
-Transactions (``retry_on_conflict``), in-memory relations (``prime_related``) and three
-named statements for the writes every order makes, each built once per model from its
-meta instead of compiled by the ORM on every call (that compilation took most of the
-time of writing an order's few rows): ``insert_new`` (INSERT ... RETURNING, as
-``bulk_create``), ``insert_unless_duplicate`` (the same with ON CONFLICT DO NOTHING, as
-``save()`` in a savepoint) and ``save_fields`` (UPDATE, as ``save(update_fields=...)``).
+Transactions (``retry_on_conflict``), in-memory relations (``prime_related``) and four
+named statements for what every order does, each built once per model from its meta
+instead of compiled by the ORM on every call (that compilation took most of the time of
+writing an order's few rows): ``insert_new`` (INSERT ... RETURNING, as ``bulk_create``),
+``insert_unless_duplicate`` (the same with ON CONFLICT DO NOTHING, as ``save()`` in a
+savepoint), ``save_fields`` (UPDATE, as ``save(update_fields=...)``, or ``bulk_update``
+for several rows) and ``rows_where`` (SELECT of the rows whose column has one of some
+values, in primary-key order, optionally with their foreign-key rows and locked, as
+``filter(<column>__in=...).select_related(...).select_for_update(of=("self",))``).
 Values go through the fields' own ``pre_save`` / ``get_db_prep_save`` and converters,
 so the rows and instances are those the ORM would write and read (tests/oms/
 test_db_helpers.py compares them with the ORM's, nullable foreign keys, JSON and
@@ -136,7 +139,14 @@ def insert_new(objs: list) -> list:
 def save_fields(obj, fields: Sequence[str]) -> None:
     """``obj.save(update_fields=fields)`` for a saved instance: the fields' ``pre_save``
     runs (auto_now), a missing row raises DatabaseError as save() does; no model
-    signals. PostgreSQL: one UPDATE written once per (model, fields)."""
+    signals. PostgreSQL: one UPDATE written once per (model, fields).
+
+    A list of saved instances of one model: ``bulk_update(objs, fields)`` (no
+    ``pre_save``, as bulk_update), on PostgreSQL one ``UPDATE ... FROM (VALUES ...)``
+    where bulk_update compiles a CASE per field on every call; a missing row raises."""
+    if isinstance(obj, list):
+        _save_many(obj, tuple(fields))
+        return
     db = _writer(obj)
     if db.vendor != "postgresql":
         obj.save(update_fields=fields)
@@ -147,6 +157,63 @@ def save_fields(obj, fields: Sequence[str]) -> None:
         cursor.execute(statement, [*params, obj.pk])
         if cursor.rowcount != 1:
             raise DatabaseError(f"{statement[:60]}...: {cursor.rowcount} rows, not 1")
+
+
+def _save_many(objs: list, fields: tuple[str, ...]) -> None:
+    if not objs:
+        return
+    db = _writer(objs[0])
+    model = type(objs[0])
+    if db.vendor != "postgresql" or len(objs) * (len(fields) + 1) > 30_000:
+        model.objects.bulk_update(objs, fields)
+        return
+    head, row, tail, targets = _update_many_plan(model, fields, db.alias)
+    params = []
+    for obj in objs:
+        params.append(obj.pk)
+        params.extend(f.get_db_prep_save(getattr(obj, f.attname), connection=db) for f in targets)
+    with db.cursor() as cursor:
+        cursor.execute(f"{head}{', '.join([row] * len(objs))}{tail}", params)
+        if cursor.rowcount != len(objs):
+            raise DatabaseError(f"{head[:60]}...: {cursor.rowcount} rows, not {len(objs)}")
+
+
+def rows_where(model, column: str, values, *, related: Sequence[str] = (), lock: bool = False):
+    """The rows of ``model`` whose ``column`` is one of ``values``, in primary-key order,
+    each with its ``related`` foreign-key rows attached, and locked (FOR UPDATE OF the
+    model's table only) with ``lock``: what ``model.objects.filter(<column>__in=values)
+    .select_related(*related).order_by("pk")`` (``.select_for_update(of=("self",))``)
+    returns. ``related`` names non-null foreign keys (an INNER JOIN, as select_related
+    makes for them). PostgreSQL: one statement written once per (model, column,
+    related, lock), the values passed as one array; elsewhere that queryset."""
+    db = transaction.get_connection(
+        router.db_for_write(model) if lock else router.db_for_read(model)
+    )
+    values = sorted(set(values))
+    if db.vendor != "postgresql":
+        queryset = model.objects.select_related(*related)
+        if lock:
+            queryset = queryset.select_for_update(of=("self",))
+        return list(queryset.filter(**{f"{column}__in": values}).order_by("pk"))
+    statement, parts = _select_plan(model, column, tuple(related), lock, db.alias)
+    with db.cursor() as cursor:
+        cursor.execute(statement, [values])
+        rows = cursor.fetchall()
+    found = []
+    for values_of_row in rows:
+        instances, start = [], 0
+        for part_model, fields, converting in parts:
+            chunk = list(values_of_row[start : start + len(fields)])
+            start += len(fields)
+            for i, (column_ref, converters) in converting:
+                for convert in converters:
+                    chunk[i] = convert(chunk[i], column_ref, db)
+            instances.append(part_model.from_db(db.alias, [f.attname for f in fields], chunk))
+        obj = instances[0]
+        for name, rel in zip(related, instances[1:], strict=True):
+            model._meta.get_field(name).set_cached_value(obj, rel)
+        found.append(obj)
+    return found
 
 
 def _writer(obj):
@@ -208,3 +275,57 @@ def _update_plan(model, fields: tuple[str, ...], alias: str):
         f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"
     )
     return statement, targets
+
+
+@functools.cache
+def _update_many_plan(model, fields: tuple[str, ...], alias: str):
+    """(UPDATE ... FROM (VALUES head, one row's placeholders, tail, fields) of a model."""
+    db = transaction.get_connection(alias)
+    quote = db.ops.quote_name
+    meta = model._meta
+    targets = [meta.get_field(name) for name in dict.fromkeys(fields)]
+    table = quote(meta.db_table)
+    columns = [quote(meta.pk.column), *(quote(f.column) for f in targets)]
+    assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in targets)
+    # the VALUES' types come from their casts (a bare parameter would be text)
+    row = "(" + ", ".join(f"%s::{f.cast_db_type(db)}" for f in [meta.pk, *targets]) + ")"
+    head = f"UPDATE {table} SET {assignments} FROM (VALUES "
+    tail = f") AS v({', '.join(columns)}) WHERE {table}.{columns[0]} = v.{columns[0]}"
+    return head, row, tail, targets
+
+
+@functools.cache
+def _select_plan(model, column: str, related: tuple[str, ...], lock: bool, alias: str):
+    """The statement of ``rows_where`` and, per model of a row (the model, then each
+    related one), its fields and the converters of the columns that need them."""
+    db = transaction.get_connection(alias)
+    quote = db.ops.quote_name
+    meta = model._meta
+    models_and_aliases = [(model, "t0")]
+    joins = []
+    for i, name in enumerate(related, start=1):
+        field = meta.get_field(name)
+        target = field.related_model
+        models_and_aliases.append((target, f"t{i}"))
+        joins.append(
+            f"INNER JOIN {quote(target._meta.db_table)} t{i} "
+            f"ON t{i}.{quote(target._meta.pk.column)} = t0.{quote(field.column)}"
+        )
+    select, parts = [], []
+    for part_model, table_alias in models_and_aliases:
+        fields = list(part_model._meta.concrete_fields)
+        select.extend(f"{table_alias}.{quote(f.column)}" for f in fields)
+        converting = []
+        for i, f in enumerate(fields):
+            column_ref = f.get_col(part_model._meta.db_table)
+            converters = db.ops.get_db_converters(column_ref) + column_ref.get_db_converters(db)
+            if converters:
+                converting.append((i, (column_ref, converters)))
+        parts.append((part_model, fields, converting))
+    where = quote(meta.get_field(column).column)
+    statement = (
+        f"SELECT {', '.join(select)} FROM {quote(meta.db_table)} t0 {' '.join(joins)} "
+        f"WHERE t0.{where} = ANY(%s) ORDER BY t0.{quote(meta.pk.column)}"
+        + (" FOR UPDATE OF t0" if lock else "")
+    )
+    return statement, parts

@@ -140,6 +140,21 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and os.environ.get(
+    "DB_SERVER_SIDE_BINDING", "1"
+) not in ("0", ""):
+    # Parameters travel apart from the statement text (server-side binding), so the
+    # statements a request repeats (placement's reads and writes) are prepared once per
+    # connection by psycopg after DB_PREPARE_THRESHOLD runs and planned once, not parsed
+    # and planned anew on every call. DB_SERVER_SIDE_BINDING=0 goes back to Django's
+    # default (values inlined by the client); needed behind a transaction-pooling
+    # PgBouncer older than 1.21, which cannot keep prepared statements.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "server_side_binding": True,
+            "prepare_threshold": int(os.environ.get("DB_PREPARE_THRESHOLD", "5")),
+        }
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the web server and the q2 cluster share the demo file.
     DATABASES["default"].setdefault("OPTIONS", {}).update(

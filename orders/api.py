@@ -10,7 +10,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
-from inventory.models import Warehouse
+from inventory.models import Product, Warehouse
 from kernel.api import (
     MONEY_IN,
     CurrencyAmountField,
@@ -21,7 +21,7 @@ from kernel.api import (
     represent,
     validated_data,
 )
-from kernel.db import primed
+from kernel.db import primed, rows_where
 from kernel.roles import MANAGER, has_role, is_manager
 from orders import delays, services
 from orders.models import Channel, Order, OrderEvent, OrderLine, Payment, Platform, mask_secret
@@ -195,10 +195,11 @@ class ChannelCodeField(serializers.SlugRelatedField):
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, str | int):
             self.fail("invalid")
-        found = Channel.objects.filter(code=str(data)).first()
-        if found is None:
+        code = str(data)
+        found = rows_where(Channel, "code", [code]) if "\x00" not in code else []
+        if not found:
             self.fail("does_not_exist", slug_name=self.slug_field, value=str(data))
-        return found
+        return found[0]
 
 
 class OrderCreateSerializer(serializers.Serializer):
@@ -241,10 +242,8 @@ class OrderCreateSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, default="", allow_blank=True, max_length=5000)
 
     def validate_lines(self, lines):
-        from inventory.models import Product
-
         skus = sorted({line["sku"] for line in lines})
-        known = {p.sku: p for p in Product.objects.filter(sku__in=skus)}
+        known = {p.sku: p for p in rows_where(Product, "sku", skus)}
         errors = [
             {"sku": [f"Unknown SKU {line['sku']!r}."]} if line["sku"] not in known else {}
             for line in lines

@@ -22,6 +22,7 @@ import contextvars
 import logging
 from collections.abc import Iterator
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from functools import partial
 
 from django.apps import apps
@@ -135,14 +136,41 @@ def _context(order: Order, kind: str, reference: str) -> dict:
         )
         context.update(refund=refund)
     elif kind == ORDER_EDITED:
+        lines = list(order.lines.order_by("pk"))
+        event = (
+            order.events.filter(pk=int(reference), kind=OrderEvent.Kind.EDITED).first()
+            if reference.isdigit()
+            else None
+        )
+        data = (event.data if event else None) or {}
+        names = {line.pk: line.name for line in lines}
+        cancelled = (
+            [
+                {"name": names.get(item.get("line"), item.get("sku")), "quantity": item["quantity"]}
+                for item in data.get("lines", [])
+                if isinstance(item, dict) and item.get("quantity")
+            ]
+            if data.get("change") == "cancel_lines"
+            else []
+        )
+        refund_due = str(data.get("refund_due") or "0")
         context.update(
             items=[
                 {"name": line.name, "quantity": line.quantity - line.quantity_cancelled}
-                for line in order.lines.order_by("pk")
+                for line in lines
                 if line.quantity > line.quantity_cancelled
             ],
+            cancelled=cancelled,
+            refund_due=refund_due if _positive(refund_due) else "",
         )
     return context
+
+
+def _positive(amount: str) -> bool:
+    try:
+        return Decimal(amount) > 0
+    except InvalidOperation:
+        return False
 
 
 def build_message(order: Order, kind: str, reference: str) -> EmailMultiAlternatives:

@@ -1,5 +1,6 @@
 """Order pages for managers: the list (filters shared with the API) and the detail with
-its lines, shipments, returns and timeline. The state changes the detail page offers
+its lines, shipments, returns (read by the ``order_returns`` tags of the returns app)
+and timeline. The state changes the detail page offers
 (confirm, hold, release, cancel, re-route) reach into fulfillment, so their views live in
 ``fulfillment.views`` (a lower app never imports a higher one)."""
 
@@ -79,8 +80,6 @@ def order_detail(request, number, **extra):
     lines = list(order.lines.all())
     shipments = list(order.shipments.all())
     _add_shipment_links(shipments)
-    ReturnRequest = apps.get_model("returns", "ReturnRequest")
-    returns = list(ReturnRequest.objects.filter(order=order).order_by("-created_at", "-pk"))
     backorder_applies = order.status in (Order.Status.CONFIRMED, Order.Status.ON_HOLD)
     for line in lines:
         line.backordered = max(line.quantity_backordered, 0) if backorder_applies else 0
@@ -104,7 +103,6 @@ def order_detail(request, number, **extra):
             "order": order,
             "lines": lines,
             "shipments": shipments,
-            "returns": returns,
             "events": events[::-1],
             "at_risk_explanation": explanation,
             "tracking_page_url": reverse("tracking-page", args=[order.tracking_token]),

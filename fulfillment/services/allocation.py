@@ -27,7 +27,7 @@ from inventory.models import StockLevel, StockMovement, Warehouse
 from inventory.selectors import incoming
 from inventory.services import StockChange, stock_apply, stock_lock_levels
 from kernel.actors import actor_name
-from kernel.db import insert_new, primed, retry_on_conflict
+from kernel.db import insert_new, primed, retry_on_conflict, save_fields
 from kernel.numbering import next_numbers
 from orders import services as order_services
 from orders.models import Order, OrderEvent, OrderLine, RoutingStrategy
@@ -284,7 +284,7 @@ def _apply_plan(*, order: Order, plan: Plan, levels: dict, actor) -> list[Shipme
     if changes:
         stock_apply(changes=changes, actor=actor, levels=levels)
         insert_new(shipment_lines)
-        OrderLine.objects.bulk_update(list(touched.values()), ["quantity_allocated"])
+        save_fields(list(touched.values()), ["quantity_allocated"])
     return shipments
 
 

@@ -14,8 +14,10 @@ from collections.abc import Sequence
 from django.db import transaction
 
 from fulfillment.services.order_locks import (
+    follow_payment,
     lock_order_for_change,
     order_balance,
+    payment_moved_text,
     recompute_totals,
     release_units,
 )
@@ -45,6 +47,7 @@ def order_cancel_lines(*, order: Order, lines: Sequence[dict], reason: str, acto
     order = locked.order
     cur = order.currency
     total_before = order.total
+    tax_before = order.tax_total
     changes: list[str] = []
     data: list[dict] = []
     seen: set[int] = set()
@@ -87,10 +90,12 @@ def order_cancel_lines(*, order: Order, lines: Sequence[dict], reason: str, acto
     whole = all(line.quantity_open == 0 for line in all_lines) and not any(
         line.quantity_shipped for line in all_lines
     )
+    paid_moved = None
     if whole:
         order_services.order_cancel(order=order, reason=reason, actor=actor)
     else:
         recompute_totals(locked)
+        paid_moved = follow_payment(order)  # partially paid, now paid in full
         order_services.order_sync_progress(order=order, lines=all_lines, actor=actor)
     balance = order_balance(order)
     refund_due = quantize_money(balance["refund_due"], cur)
@@ -101,17 +106,24 @@ def order_cancel_lines(*, order: Order, lines: Sequence[dict], reason: str, acto
         public=True,
         message=f"Cancelled by {_who(actor)} ({reason}): "
         + ", ".join(changes)
+        + (f"; tax {tax_before} -> {order.tax_total}" if order.tax_total != tax_before else "")
         + (f"; total {total_before} -> {order.total}" if order.total != total_before else "")
         + ("; every line is cancelled, so the order is" if whole else "")
+        + (f"; {payment_moved_text(paid_moved)}" if paid_moved else "")
         + (f"; refund due {refund_due} {cur}" if refund_due else "")
         + "".join(f". {m}" for d in data for m in d["stock"]),
         data={
             "change": "cancel_lines",
             "reason": reason,
             "lines": data,
-            "totals": {"total": [str(total_before), str(order.total)]},
+            "totals": {
+                "tax_total": [str(tax_before), str(order.tax_total)],
+                "total": [str(total_before), str(order.total)],
+            },
+            **({"tax_basis": locked.tax_basis} if locked.tax_basis else {}),
             "refund_due": str(refund_due),
             "order_cancelled": whole,
+            "financial_status": paid_moved,
         },
     )
     if not whole:  # a whole cancellation published order.cancelled already

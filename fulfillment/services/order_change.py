@@ -23,9 +23,11 @@ from fulfillment.models import CarrierService
 from fulfillment.routing import Need
 from fulfillment.services.order_locks import (
     Locked,
+    follow_payment,
     lock_order_for_change,
     open_units,
     parse_money,
+    payment_change_text,
     recompute_totals,
     release_units,
     reroute_for_address,
@@ -209,9 +211,13 @@ def order_edit(
     if tax_total is not None:
         tax_total = parse_money(tax_total, "tax_total", order.currency)
 
+    paid_moved = None
     if changes or tax_total is not None:
         OrderLine.objects.bulk_update(list(locked.lines.values()), ["quantity_allocated"])
         recompute_totals(locked, tax_total=tax_total)
+        paid_moved = follow_payment(order)
+        if paid_moved:
+            data.append({"change": "financial_status", **paid_moved})
         order_services.order_sync_progress(
             order=order, lines=list(locked.lines.values()), actor=actor
         )
@@ -223,6 +229,9 @@ def order_edit(
     ]
     if not changes and not totals:
         return {"order": order, "changes": [], "event": None}
+    if after["total"] != before["total"] or paid_moved:
+        payment = payment_change_text(order, paid_moved)  # a paid order's balance
+        totals += [payment] if payment else []
     event = order_services.order_add_event(
         order=order,
         kind=OrderEvent.Kind.EDITED,
@@ -231,7 +240,11 @@ def order_edit(
         message=f"Edited by {_who(actor)}: "
         + "; ".join(changes + totals)
         + "".join(f". {m}" for d in data for m in d.get("stock", [])),
-        data={"changes": data, "totals": {k: [before[k], after[k]] for k in before}},
+        data={
+            "changes": data,
+            "totals": {k: [before[k], after[k]] for k in before},
+            **({"tax_basis": locked.tax_basis} if locked.tax_basis else {}),
+        },
     )
     webhooks.publish_order("order.updated", order, changes=changes + totals)
     notify_customer(order=order, kind=ORDER_EDITED, reference=str(event.pk))

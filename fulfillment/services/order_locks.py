@@ -25,8 +25,8 @@ from kernel.exceptions import InvalidTransition
 from kernel.money import MAX_MONEY, MoneyPlacesError, money_exact, quantize_money
 from orders import services as order_services
 from orders.exceptions import OrderInvalid
-from orders.models import Order, OrderEvent, OrderLine
-from orders.services import refundable_amount
+from orders.models import FINANCIAL_TRANSITIONS, Order, OrderEvent, OrderLine
+from orders.services import financial_status_for, payment_totals, refundable_amount
 
 EDITABLE_ORDER_STATUSES = (Order.Status.PENDING, Order.Status.ON_HOLD, Order.Status.CONFIRMED)
 SH = Shipment.Status
@@ -48,6 +48,8 @@ class Locked:
     shipments: dict[int, Shipment]
     shipment_lines: list[ShipmentLine]
     levels: dict = field(default_factory=dict)
+    # what the tax follows, set by ``recompute_totals``, kept in the change's event
+    tax_basis: dict | None = None
 
     def lines_of(self, shipment: Shipment) -> list[ShipmentLine]:
         return [sl for sl in self.shipment_lines if sl.shipment_id == shipment.pk]
@@ -357,8 +359,8 @@ def parse_money(value, field: str, currency: str) -> Decimal:
 
 def recompute_totals(locked: Locked, *, tax_total: Decimal | None = None) -> dict:
     """Subtotal and discounts of the units still wanted (cancelled units take their
-    share of the line's discount with them), the tax at the order's effective rate
-    unless ``tax_total`` is given, and the total. Saved on the order; refused (409)
+    share of the line's discount with them), the tax at the order's rate
+    (``tax_basis``) unless ``tax_total`` is given, and the total. Saved on the order; refused (409)
     below what was refunded already. Returns {field: (before, after)} of what changed."""
     order = locked.order
     cur = order.currency
@@ -369,14 +371,17 @@ def recompute_totals(locked: Locked, *, tax_total: Decimal | None = None) -> dic
         subtotal += line.unit_price * units
         discount += line.discount_total * units / line.quantity
     subtotal, discount = quantize_money(subtotal, cur), quantize_money(discount, cur)
-    goods_before = order.subtotal - order.discount_total
     goods_after = subtotal - discount
+    basis_tax, basis_goods = tax_basis(order)
     if tax_total is None:
         tax_total = (
-            quantize_money(order.tax_total * goods_after / goods_before, cur)
-            if goods_before > 0
+            quantize_money(basis_tax * goods_after / basis_goods, cur)
+            if basis_goods > 0
             else order.tax_total
         )
+    elif goods_after > 0:  # a tax given by hand sets the rate the next changes follow
+        basis_tax, basis_goods = tax_total, goods_after
+    locked.tax_basis = {"tax": str(basis_tax), "goods": str(basis_goods)}
     total = quantize_money(goods_after + order.shipping_total + tax_total, cur)
     if total < order.refunded_total:
         raise Conflict(
@@ -398,6 +403,27 @@ def recompute_totals(locked: Locked, *, tax_total: Decimal | None = None) -> dic
     return diff
 
 
+def tax_basis(order: Order) -> tuple[Decimal, Decimal]:
+    """(tax, goods) whose ratio is the order's tax rate: as placed (or as last set by
+    hand), kept in the ``edited`` events' data, so that edits and cancels in a row never
+    let rounding drift the rate (2 -> 1 -> 2 units gives back the tax as placed)."""
+    event = (
+        OrderEvent.objects.filter(
+            order=order, kind=OrderEvent.Kind.EDITED, data__has_key="tax_basis"
+        )
+        .order_by("-pk")
+        .only("data")
+        .first()
+    )
+    if event is not None:
+        try:
+            basis = event.data["tax_basis"]
+            return Decimal(basis["tax"]), Decimal(basis["goods"])
+        except (KeyError, TypeError, InvalidOperation):
+            pass
+    return order.tax_total, order.subtotal - order.discount_total
+
+
 def order_balance(order: Order) -> dict[str, Decimal]:
     """What the customer paid (captured minus refunded), what the order is worth now
     (its total minus refunds given), the refund due when they paid more (never more
@@ -413,3 +439,40 @@ def order_balance(order: Order) -> dict[str, Decimal]:
         "refund_due": min(max(paid - worth, Decimal("0")), paid),
         "amount_due": max(worth - paid, Decimal("0")) if paid else Decimal("0"),
     }
+
+
+def follow_payment(order: Order) -> dict | None:
+    """After the total changed: a paid order now worth more than was captured becomes
+    partially paid, and a partially paid one whose total fell to what was captured
+    becomes paid (``orders.services.financial_status_for``, along
+    ``FINANCIAL_TRANSITIONS``). Refunded, authorised and pending orders keep their state.
+    Saved on the order (locked by the caller); returns {"from", "to"} when it moved, for
+    the caller's event, else None."""
+    FS = Order.FinancialStatus
+    current = order.financial_status
+    if current not in (FS.PAID, FS.PARTIALLY_PAID):
+        return None
+    wanted = financial_status_for(order, payment_totals(order))
+    if wanted == current or wanted not in FINANCIAL_TRANSITIONS[current]:
+        return None
+    order.financial_status = wanted
+    order.save(update_fields=["financial_status", "updated_at"])
+    return {"from": current, "to": wanted}
+
+
+def payment_moved_text(moved: dict) -> str:
+    """The payment's move in words, e.g. "payment paid -> partially paid"."""
+    return "payment " + " -> ".join(moved[k].replace("_", " ") for k in ("from", "to"))
+
+
+def payment_change_text(order: Order, moved: dict | None) -> str:
+    """What the edit event says of the payment: its state when it moved, and the amount
+    due from the customer or the refund due to them."""
+    balance = order_balance(order)
+    cur = order.currency
+    parts = [payment_moved_text(moved)] if moved else []
+    if balance["amount_due"]:
+        parts.append(f"amount due {quantize_money(balance['amount_due'], cur)} {cur}")
+    if balance["refund_due"]:
+        parts.append(f"refund due {quantize_money(balance['refund_due'], cur)} {cur}")
+    return ", ".join(parts)

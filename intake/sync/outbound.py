@@ -1,4 +1,5 @@
-"""Orders back to the channel: shipments shipped, cancellations, refunds.
+"""Orders back to the channel: shipments shipped, cancellations, refunds (and staff
+edits of the order, ``intake.sync.order_edits``).
 
 The listeners (``intake.sync.wiring``) run inside the transaction of the change and
 write one ``ChannelOutbox`` row (unique per channel, kind and reference: a repeated
@@ -32,7 +33,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from intake.models import ChannelOutbox
@@ -44,7 +45,8 @@ from intake.sync.http import (
     WooClient,
     client_for,
 )
-from intake.sync.outbox_queue import after_commit_deliver
+from intake.sync.order_edits import SENDERS as EDIT_SENDERS
+from intake.sync.outbox_queue import after_commit_deliver, write_outbox
 from orders.models import Order
 
 MAX_ATTEMPTS = 8
@@ -58,23 +60,6 @@ Status = ChannelOutbox.Status
 def _wants(order: Order) -> bool:
     channel = order.channel
     return bool(channel.push_fulfillments and channel.connected and order.external_id)
-
-
-def _write(order: Order, kind: str, reference: str, payload: dict) -> None:
-    outbox = ChannelOutbox(
-        channel_id=order.channel_id,
-        order=order,
-        kind=kind,
-        reference=reference[:64],
-        payload=payload,
-        next_attempt_at=timezone.now(),
-    )
-    try:
-        with transaction.atomic():
-            outbox.save(force_insert=True)
-    except IntegrityError:
-        return  # already queued (the same event twice)
-    after_commit_deliver(outbox.pk)
 
 
 def tracking_url(shipment) -> str:
@@ -104,13 +89,13 @@ def shipment_shipped(shipment) -> None:
         "number": shipment.tracking_number,
         "url": tracking_url(shipment),
     }
-    _write(order, Kind.FULFILLMENT, shipment.number, payload)
+    write_outbox(order, Kind.FULFILLMENT, shipment.number, payload)
 
 
 def order_cancelled(order) -> None:
     if not _wants(order) or order.cancel_reason.startswith("cancelled on "):
         return
-    _write(order, Kind.CANCEL, order.number, {"reason": order.cancel_reason})
+    write_outbox(order, Kind.CANCEL, order.number, {"reason": order.cancel_reason})
 
 
 def refund_created(refund) -> None:
@@ -123,7 +108,7 @@ def refund_created(refund) -> None:
         "reference": refund.reference,
         "return": refund.return_request.number if refund.return_request_id else None,
     }
-    _write(order, Kind.REFUND, f"refund-{refund.pk}", payload)
+    write_outbox(order, Kind.REFUND, f"refund-{refund.pk}", payload)
 
 
 # --------------------------------------------------------------------------- delivery
@@ -172,6 +157,7 @@ def channel_outbox_deliver(*, outbox_id: int, transport: Transport | None = None
                 "next_attempt_at",
                 "sent_at",
                 "remote_id",
+                "note",
             ]
         )
         return row.status
@@ -418,4 +404,5 @@ SENDERS = {
     (WooClient, Kind.FULFILLMENT): woo_fulfil,
     (WooClient, Kind.CANCEL): woo_cancel,
     (WooClient, Kind.REFUND): woo_refund,
+    **EDIT_SENDERS,  # staff edits: intake.sync.order_edits
 }

@@ -5,7 +5,9 @@
   run is queued and not started yet;
 * ``kernel.webhooks.listen``: a shipment shipped, an order cancelled or a refund created
   writes a ``ChannelOutbox`` row in the same transaction (``intake.sync.outbound``),
-  delivered by ``intake.tasks.deliver_channel_outbox`` after commit.
+  delivered by ``intake.tasks.deliver_channel_outbox`` after commit; so does a staff
+  edit or partial line cancel (``order.updated`` after its ``edited`` event,
+  ``intake.sync.order_edits``).
 """
 
 import time
@@ -22,7 +24,7 @@ CACHE_SECONDS = 5.0
 
 
 def connect() -> None:
-    from intake.sync import outbound
+    from intake.sync import order_edits, outbound
     from inventory.services import on_stock_change
     from kernel import webhooks
 
@@ -30,6 +32,7 @@ def connect() -> None:
     webhooks.listen("shipment.shipped", outbound.shipment_shipped)
     webhooks.listen("order.cancelled", outbound.order_cancelled)
     webhooks.listen("refund.created", outbound.refund_created)
+    webhooks.listen("order.updated", order_edits.order_edited)
 
 
 def some_channel_pushes_stock() -> bool:

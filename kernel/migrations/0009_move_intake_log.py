@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('oms', '0008_throttle_cache_and_lockout_audit'),
-        ('intake', '0005_move_intake_log'),
+        ('intake', '0006_move_intake_log'),
     ]
 
     operations = [

@@ -11,6 +11,7 @@ from functools import partial
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
+from kernel.db import rows_where
 from kernel.exceptions import DomainError
 from kernel.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 
@@ -105,7 +106,7 @@ def _active_subscriptions() -> list[WebhookSubscription]:
 
 
 def _read_active_subscriptions() -> list[WebhookSubscription]:
-    return list(WebhookSubscription.objects.filter(active=True).order_by("pk"))
+    return rows_where(WebhookSubscription, "active", [True])
 
 
 def enqueue(delivery_id: int) -> None:

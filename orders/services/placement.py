@@ -303,14 +303,18 @@ def _record_placement_payment(order: Order, method: str, reference: str, actor) 
     }.get(order.financial_status)
     if kind is None or order.total <= 0:
         return
-    payment = Payment.objects.create(
-        order=order,
-        kind=kind,
-        amount=order.total,
-        currency=order.currency,
-        method=(method or order.channel.code)[:64],
-        reference=(reference or order.external_id or "")[:128],
-        actor=actor_name(actor),
+    [payment] = insert_new(
+        [
+            Payment(
+                order=order,
+                kind=kind,
+                amount=order.total,
+                currency=order.currency,
+                method=(method or order.channel.code)[:64],
+                reference=(reference or order.external_id or "")[:128],
+                actor=actor_name(actor),
+            )
+        ]
     )
     kept = primed(order, "payments")
     if kept is not None:

@@ -19,10 +19,12 @@ from orders.services.timeline import EventKind, Status, _transition, order_add_e
 def order_confirm(*, order: Order, actor=None, locked: bool = False) -> Order:
     """pending (or on hold) -> confirmed. Allocation is done by the caller
     (``fulfillment.services.order_confirm_and_allocate``). Locks the order unless
-    ``locked`` (see ``order_lock``)."""
+    ``locked`` (see ``order_lock``): then the caller's transaction holds the order and
+    this takes no savepoint of its own (an error fails the caller's transaction)."""
+    if locked:
+        return _confirm(order, actor)
     with transaction.atomic():
-        if not locked:
-            order_lock(order)
+        order_lock(order)
         return _confirm(order, actor)
 
 

@@ -98,4 +98,4 @@ def test_placement_answer_is_the_stored_order_and_its_queries_are_pinned(api, au
     _, six = place("P-6", [p.sku for p in products])
     assert six == three
     # one of them records the captured payment of an order placed as paid
-    assert three == (24 if auto_confirm else 10), three
+    assert three == (21 if auto_confirm else 10), three

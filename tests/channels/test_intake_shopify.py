@@ -272,6 +272,24 @@ def test_orders_updated_applies_the_address_and_quantities_as_an_edit(shop, plat
     f.assert_ledger_clean()
 
 
+def test_an_edit_made_on_shopify_is_not_sent_back_to_it(shop, platform):
+    """A connected channel hears staff edits (intake.sync.order_edits), never its own."""
+    from intake.models import ChannelOutbox
+
+    shop.shopify.platform = "shopify"
+    shop.shopify.api_url = "http://127.0.0.1:9"
+    shop.shopify.access_token = "shpat_unused"
+    shop.shopify.push_fulfillments = True
+    shop.shopify.save()
+    platform.shopify(fixture(CREATE))
+
+    response = platform.shopify(fixture(UPDATED), topic="orders/updated")
+
+    assert response.json()["status"] == "processed", response.json()
+    assert "Edited on Shopify" in f.last_event(the_order(), "edited").message
+    assert not ChannelOutbox.objects.filter(kind=ChannelOutbox.Kind.EDIT).exists()
+
+
 def test_increasing_a_quantity_reserves_more(shop, platform):
     shop.shopify.auto_confirm = True
     shop.shopify.save()

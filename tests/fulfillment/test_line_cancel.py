@@ -143,3 +143,41 @@ def test_a_cancelled_order_refuses(paid, mug, lamp):
     )
     with pytest.raises(InvalidTransition):
         order_cancel_lines(order=paid, lines=[{"line": line_of(paid, mug).pk}], reason="again")
+
+
+def test_the_customer_is_told_what_was_cancelled_and_the_refund_due(paid, lamp, settings):
+    from django.core import mail
+    from django.test import TestCase
+
+    from orders import notifications
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    mail.outbox.clear()
+    with TestCase.captureOnCommitCallbacks() as callbacks:
+        order_cancel_lines(
+            order=paid, lines=[{"line": line_of(paid, lamp).pk}], reason="customer asked"
+        )
+    for callback in callbacks:  # the e-mail job only: webhooks would leave the machine
+        if getattr(callback, "func", None) is notifications._enqueue:
+            callback()
+
+    [message] = mail.outbox
+    assert message.subject == f"Your order {paid.number} was changed"
+    assert "Cancelled as you asked:\n  1 x Product LAMP" in message.body
+    assert "2 x Product MUG" in message.body
+    assert "A refund of 40.00 BRL is due to you" in message.body
+    html = message.alternatives[0][0]
+    assert "A refund of <b>40.00 BRL</b> is due to you" in html
+
+
+def test_an_edit_that_owes_nothing_mentions_no_refund(paid, mug):
+    from orders.notifications import ORDER_EDITED, build_message
+
+    result = order_cancel_lines(
+        order=paid, lines=[{"line": line_of(paid, mug).pk, "quantity": 1}], reason="x"
+    )
+    assert "A refund of 7.50 BRL" in build_message(paid, ORDER_EDITED, str(result["event"].pk)).body
+    # an event that is no cancellation (here: the placement) says nothing of a refund
+    other = f.place([(mug, 1)], external_id="unpaid")
+    body = build_message(other, ORDER_EDITED, str(f.last_event(other).pk)).body
+    assert "refund" not in body and "Cancelled" not in body

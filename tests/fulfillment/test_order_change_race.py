@@ -169,3 +169,84 @@ def main_and_products():
     for product in products:
         f.receive(product, main, 20)
     return main, *products
+
+
+def test_address_re_route_races_placements_for_the_new_points_last_units():
+    """An edit moves an order to NORTH (2 units left) while two orders from there are
+    confirmed: whoever wins, NORTH's two units are reserved once, every order is allocated,
+    and each line holds exactly what its shipments hold."""
+    main = f.make_warehouse("MAIN", priority=1, region="SP", city="Campinas")
+    north = f.make_warehouse("NORTH", priority=5, region="PE", city="Recife")
+    channel = f.channel("near", routing_strategy="nearest")
+    recife = {"name": "Rui", "line1": "Rua B 2", "city": "Recife", "region": "PE",
+              "postcode": "50000-000", "country": "BR"}  # fmt: skip
+    for round_ in range(4):
+        product = f.make_product(f"NEAR-{round_}")
+        f.receive(product, main, 5)
+        f.receive(product, north, 2)
+        order = f.confirm(f.place([(product, 2)], channel_code=channel.code))
+        assert order.shipments.get().warehouse == main
+        rivals = [
+            f.place(
+                [(product, 2)],
+                channel_code=channel.code,
+                external_id=f"near-{round_}-{i}",
+                shipping_address=recife,
+            )
+            for i in range(2)
+        ]
+
+        calls = [
+            lambda o=order: order_edit(
+                order=fresh(o), address={"city": "Recife", "region": "PE"}, actor="ana"
+            )
+        ] + [lambda o=rival: order_confirm_and_allocate(order=fresh(o)) for rival in rivals]
+        _, errors = together(*calls)
+
+        assert errors == [None] * 3
+        assert f.quantities(product, north) == (2, 2)  # reserved once, by one of them
+        assert f.quantities(product, main) == (5, 4)
+        for placed in [order, *rivals]:
+            assert fresh(placed).allocation_status == Order.AllocationStatus.ALLOCATED
+            line = placed.lines.get()
+            held = line.shipment_lines.exclude(shipment__status="cancelled").aggregate(
+                n=Sum("quantity")
+            )["n"]
+            assert line.quantity_allocated == held == 2
+        assert fresh(order).ship_city == "Recife"
+    f.assert_ledger_clean()
+
+
+def test_a_double_click_on_the_order_page_adds_the_line_once(main_and_products):
+    """Two posts of the same edit form at the same instant (a double click), each
+    request on its own connection: one edit, one new line, one reservation."""
+    from django.contrib.auth.models import Group, User
+    from django.test import Client
+
+    from kernel.roles import MANAGER
+
+    main, mug, _, vase = main_and_products
+    order = f.confirm(f.place([(mug, 1)]))
+    boss = User.objects.create_user("boss", password="pw-123456")
+    boss.groups.add(Group.objects.get(name=MANAGER))
+    line = order.lines.get()
+    form = {
+        f"qty-{line.pk}": "1",
+        f"expected-{line.pk}": "1",
+        "add-sku": vase.sku,
+        "add-quantity": "2",
+        "form-key": "e-double-click",
+    }
+
+    def post():
+        client = Client()
+        client.force_login(boss)
+        return client.post(f"/orders/{order.number}/edit/", form).status_code
+
+    results, errors = together(post, post)
+
+    assert errors == [None, None] and results == [302, 302]
+    assert order.lines.filter(sku=vase.sku).count() == 1
+    assert f.quantities(vase, main) == (20, 2)
+    assert order.events.filter(kind=OrderEvent.Kind.EDITED).count() == 1
+    f.assert_ledger_clean()

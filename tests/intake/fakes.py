@@ -16,7 +16,9 @@ WooCommerce: ``/wp-json/wc/v3/...`` with HTTP Basic auth, pages with ``X-WP-Tota
 {"status"}}``.
 
 ``fail_next(status, n)`` answers the next n requests with that status (``retry_after``
-for 429), ``throttle_next(n)`` answers the next n GraphQL calls THROTTLED.
+for 429), ``throttle_next(n)`` answers the next n GraphQL calls THROTTLED. Order
+editing (Shopify ``orderEdit*`` / ``orderUpdate``, WooCommerce ``GET``/``PUT
+/orders/<id>`` with ``line_items``) is in ``fake_order_edits``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from tests.intake.fake_order_edits import ShopifyOrderEditing, WooOrderEditing
 
 QTY_PATH = re.compile(r"^/admin/api/(?P<version>[^/]+)/graphql\.json$")
 
@@ -122,7 +126,7 @@ class FakeStore:
 # --------------------------------------------------------------------------- Shopify
 
 
-class FakeShopify(FakeStore):
+class FakeShopify(ShopifyOrderEditing, FakeStore):
     TOKEN = "shpat_test_0123456789abcdef"
     LOCATION = "gid://shopify/Location/7001"
 
@@ -137,6 +141,7 @@ class FakeShopify(FakeStore):
         self.refunds: list[dict] = []
         self._throttles = 0
         self.set_calls = 0
+        self.init_order_editing()  # orderEdit* and orderUpdate: fake_order_edits
 
     def throttle_next(self, times: int = 1):
         with self.lock:
@@ -226,6 +231,7 @@ class FakeShopify(FakeStore):
                     {},
                 )
         for field, handler in (
+            *self.edit_handlers(),
             ("inventorySetQuantities", self._set_quantities),
             ("productVariants", self._variants),
             ("locations", self._locations),
@@ -509,7 +515,7 @@ class FakeShopify(FakeStore):
 # --------------------------------------------------------------------------- WooCommerce
 
 
-class FakeWoo(FakeStore):
+class FakeWoo(WooOrderEditing, FakeStore):
     KEY = "ck_0123456789abcdef0123456789abcdef01234567"
     SECRET = "cs_0123456789abcdef0123456789abcdef01234567"
 
@@ -521,6 +527,7 @@ class FakeWoo(FakeStore):
         self.notes: dict[int, list[dict]] = {}
         self.refunds: dict[int, list[dict]] = {}
         self.batch_calls = 0
+        self.init_order_editing()  # GET/PUT /orders/<id> with line items: fake_order_edits
 
     def add_product(self, pid: int, sku: str, type_: str = "simple"):
         self.products[pid] = {
@@ -605,13 +612,9 @@ class FakeWoo(FakeStore):
                 key=lambda o: o["id"],
             )
             return self._paged(items, params)
-        m = re.match(r"^/orders/(\d+)$", path)
-        if method == "PUT" and m:
-            order = self.orders.get(int(m[1]))
-            if order is None:
-                return self.error(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
-            order.update({k: v for k, v in (body or {}).items() if k in ("status",)})
-            return 200, order, {}
+        answered = self.order_answer(method, path, body)
+        if answered is not None:
+            return answered
         m = re.match(r"^/orders/(\d+)/notes$", path)
         if method == "POST" and m:
             if int(m[1]) not in self.orders:

@@ -232,3 +232,97 @@ def test_save_fields_updates_only_the_named_fields_and_refuses_a_missing_row():
     ghost = Order(pk=order.pk + 1000, number="SO-GHOST", channel=channel, currency="BRL")
     with pytest.raises(DatabaseError), transaction.atomic():
         save_fields(ghost, ["status"])
+
+
+def test_save_fields_of_several_rows_writes_what_bulk_update_does():
+    """Several instances in one UPDATE ... FROM (VALUES ...): the rows equal those
+    bulk_update writes for the same change (integers, a nullable foreign key cleared, a
+    datetime), other fields untouched, and a missing row refused."""
+    from datetime import datetime
+
+    from django.db import DatabaseError
+
+    from kernel.db import save_fields
+
+    channel = Channel.objects.create(code="many", name="Shop")
+    customer = Customer.objects.create(email="many@example.com")
+    when = datetime(2026, 7, 1, 9, 30, 0, 42, tzinfo=UTC)
+    placed = timezone.now()
+    ours = [_order(f"SO-M-{i}", channel, customer, placed) for i in range(3)]
+    orms = [_order(f"SO-O-{i}", channel, customer, placed) for i in range(3)]
+    for obj in (*ours, *orms):
+        obj.save()
+    for i, obj in enumerate((*ours, *orms)):
+        obj.customer, obj.confirmed_at, obj.notes = None, when, f"written {i % 3}"
+    Order.objects.filter(pk__in=[o.pk for o in (*ours, *orms)]).update(status="confirmed")
+    fields = ["customer", "confirmed_at", "notes"]
+    save_fields(ours, fields)
+    Order.objects.bulk_update(orms, fields)
+    skip = ("id", "number", "tracking_token", "created_at", "updated_at")
+    for mine, theirs in zip(ours, orms, strict=True):
+        a, b = Order.objects.get(pk=mine.pk), Order.objects.get(pk=theirs.pk)
+        assert _concrete(a, skip) == _concrete(b, skip)
+        assert (a.customer_id, a.confirmed_at, a.status) == (None, when, "confirmed")
+    ghost = Order(pk=ours[-1].pk + 1000, number="SO-GHOST", channel=channel, currency="BRL")
+    if connection.vendor == "postgresql":  # bulk_update elsewhere: it ignores missing rows
+        with pytest.raises(DatabaseError), transaction.atomic():
+            save_fields([ours[0], ghost], ["notes"])
+    save_fields([], ["notes"])  # nothing to write: no statement
+
+
+def _stock_world():
+    from inventory.models import Product, StockLevel, Warehouse
+
+    whs = [Warehouse.objects.create(code=f"W-{i}", name="é", priority=i) for i in range(2)]
+    products = [Product.objects.create(sku=f"RW-{i}", name="ü", price="2.50") for i in range(3)]
+    for p in products:
+        for w in whs:
+            StockLevel.objects.create(product=p, warehouse=w, on_hand=7, reserved=2)
+    return products
+
+
+def test_rows_where_reads_what_the_queryset_reads_with_its_related_rows():
+    """The instances equal the ORM's, field for field (datetimes, decimals, booleans),
+    in primary-key order, with their related rows attached so reading them queries
+    nothing; locked inside a transaction as select_for_update(of=self) locks."""
+    from inventory.models import StockLevel
+    from kernel.db import rows_where
+
+    products = _stock_world()
+    wanted = [products[2].pk, products[0].pk, products[0].pk]  # order and repeats ignored
+    with transaction.atomic():
+        ours = rows_where(StockLevel, "product_id", wanted, related=("product", "warehouse"))
+        orms = list(
+            StockLevel.objects.select_for_update(of=("self",))
+            .select_related("product", "warehouse")
+            .filter(product_id__in=wanted)
+            .order_by("pk")
+        )
+        locked = rows_where(StockLevel, "product_id", wanted, related=("warehouse",), lock=True)
+    assert [lv.pk for lv in ours] == [lv.pk for lv in orms] == [lv.pk for lv in locked]
+    assert len(ours) == 4
+    for mine, theirs in zip(ours, orms, strict=True):
+        assert _concrete(mine, ()) == _concrete(theirs, ())
+        assert not mine._state.adding and mine._state.db == "default"
+        with CaptureQueriesContext(connection) as ctx:
+            assert _concrete(mine.product, ()) == _concrete(theirs.product, ())
+            assert _concrete(mine.warehouse, ()) == _concrete(theirs.warehouse, ())
+        assert ctx.captured_queries == []
+    assert rows_where(StockLevel, "product_id", [products[0].pk + 999]) == []
+
+
+def test_rows_where_keeps_json_and_nullable_foreign_keys_as_the_orm_reads_them():
+    from kernel.db import rows_where
+
+    on = WebhookSubscription.objects.create(
+        url="https://example.com/a", event_types=["order.created", "é"], secret="s" * 32
+    )
+    WebhookSubscription.objects.create(url="https://example.com/b", active=False, secret="t" * 32)
+    [mine] = rows_where(WebhookSubscription, "active", [True])
+    assert _concrete(mine, ()) == _concrete(WebhookSubscription.objects.get(pk=on.pk), ())
+    assert mine.event_types == ["order.created", "é"]
+    channel = Channel.objects.create(code="rw", name="Shop")
+    _order("SO-RW-1", channel, None).save()
+    [order] = rows_where(Order, "number", ["SO-RW-1"], related=("channel",))
+    assert order.customer_id is None and order.channel.code == "rw"
+    assert _concrete(order, ()) == _concrete(Order.objects.get(number="SO-RW-1"), ())

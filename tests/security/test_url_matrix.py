@@ -101,6 +101,8 @@ MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "fulfillment/pick-lists/<str:number>/packing-slips.pdf": (LOGIN, 200, 200, 403, 200),
     "returns/<str:number>/return-slip.pdf": (LOGIN, 200, 200, 403, 200),
     "returns/<str:number>/refund/": (LOGIN, 403, 200, 403, 200),
+    "returns/<str:number>/approve/": (LOGIN, 403, 405, 403, 405),
+    "returns/order/<str:number>/start/": (LOGIN, 403, 405, 403, 405),
     # public: the customer tracking page (unguessable token)
     "track/<str:token>/": (200, 200, 200, 200, 200),
     # API docs: any signed-in user (production default; OMS_API_DOCS_PUBLIC opens them)

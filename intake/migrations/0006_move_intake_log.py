@@ -17,7 +17,7 @@ def sync_role_permissions(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('intake', '0004_order_draft'),
+        ('intake', '0005_outbox_order_edits'),
         ('oms', '0008_throttle_cache_and_lockout_audit'),
         ('orders', '0009_payments_for_paid_orders'),
     ]
