@@ -2,10 +2,7 @@
 staff editing one order at once, and an edit taking the last unit racing placements for
 it. Exact final quantities and a clean ledger every time."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django.db.models import Sum
 
 from fulfillment.exceptions import Conflict
@@ -13,35 +10,9 @@ from fulfillment.services import order_cancel_lines, order_confirm_and_allocate,
 from orders.models import Order, OrderEvent, OrderLine
 from tests import factories as f
 from tests.conftest import postgres_only
+from tests.threads import together
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
-
-JOIN_TIMEOUT = 60
-
-
-def together(*calls):
-    """Run each call in its own thread, released at the same instant; return
-    (results, errors) in call order (None where the call raised)."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-    errors: list = [None] * len(calls)
-
-    def run(i):
-        try:
-            barrier.wait()
-            results[i] = calls[i]()
-        except Exception as exc:  # asserted on by the test
-            errors[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(JOIN_TIMEOUT)
-    assert not any(t.is_alive() for t in threads), "threads still running: deadlock or hang?"
-    return results, errors
 
 
 def fresh(order) -> Order:

@@ -3,10 +3,7 @@ its own thread with its own connection: one approval wins, the other is told the
 is no longer requested; exactly one replacement order exists, its stock is reserved
 once, and the ledger stays clean."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from fulfillment.services import shipment_deliver, shipment_ship
 from kernel.exceptions import InvalidTransition
@@ -17,36 +14,11 @@ from returns.models import ExchangePolicy, ReturnRequest
 from returns.services import return_request
 from tests import factories as f
 from tests.conftest import postgres_only
+from tests.threads import together
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
 
-JOIN_TIMEOUT = 60
 ROUNDS = 4
-
-
-def together(*calls):
-    """Run each call in its own thread, released at the same instant; (results, errors)
-    in call order (None where the call raised)."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-    errors: list = [None] * len(calls)
-
-    def run(i):
-        try:
-            barrier.wait()
-            results[i] = calls[i]()
-        except Exception as exc:  # asserted on by the test
-            errors[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(JOIN_TIMEOUT)
-    assert not any(t.is_alive() for t in threads), "threads still running: deadlock or hang?"
-    return results, errors
 
 
 def approve(number: str, actor: str):
