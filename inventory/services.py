@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from inventory import stock_changes
 from inventory.counting import (
     MAX_QUANTITY,
     CountedStock,
@@ -106,9 +107,8 @@ def _update_levels(deltas: list[tuple[int, int, int]], marks: list[tuple[int, in
                 "SET on_hand = s.on_hand + v.d_on_hand, reserved = s.reserved + v.d_reserved, "
                 f"updated_at = %s FROM (VALUES {values}) AS v(id, d_on_hand, d_reserved) "
                 "WHERE s.id = v.id RETURNING s.id, s.product_id) "
-                "INSERT INTO inventory_stockchangemark (level_id, product_id, marked_at) "
-                "SELECT id, product_id, %s FROM changed "
-                "ON CONFLICT (level_id) DO UPDATE SET marked_at = EXCLUDED.marked_at",
+                f"{stock_changes.MARKS_INSERT}SELECT id, product_id, %s FROM changed"
+                f"{stock_changes.MARKS_ON_CONFLICT}",
                 [now, *(x for delta in deltas for x in delta), now],
             )
         return

@@ -20,6 +20,12 @@ def on_stock_change(listener: Callable[[set[int]], None]) -> Callable[[set[int]]
     return listener
 
 
+# The marks' upsert: one row per level, its time moved forward when already marked. Its
+# rows come from VALUES here, or from the levels' own UPDATE (inventory.services).
+MARKS_INSERT = "INSERT INTO inventory_stockchangemark (level_id, product_id, marked_at) "
+MARKS_ON_CONFLICT = " ON CONFLICT (level_id) DO UPDATE SET marked_at = EXCLUDED.marked_at"
+
+
 def mark_changed(marks: list[tuple[int, int]], now) -> None:
     """Mark (level id, product id) pairs changed (``StockChangeMark``): one row per
     level, its time moved forward when already marked."""
@@ -27,8 +33,7 @@ def mark_changed(marks: list[tuple[int, int]], now) -> None:
     now = connection.ops.adapt_datetimefield_value(now)  # as the ORM stores it
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO inventory_stockchangemark (level_id, product_id, marked_at) "
-            f"VALUES {values} ON CONFLICT (level_id) DO UPDATE SET marked_at = EXCLUDED.marked_at",
+            f"{MARKS_INSERT}VALUES {values}{MARKS_ON_CONFLICT}",
             [x for level_id, product_id in marks for x in (level_id, product_id, now)],
         )
 

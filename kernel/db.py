@@ -202,13 +202,13 @@ def rows_where(model, column: str, values, *, related: Sequence[str] = (), lock:
     found = []
     for values_of_row in rows:
         instances, start = [], 0
-        for part_model, fields, converting in parts:
-            chunk = list(values_of_row[start : start + len(fields)])
-            start += len(fields)
+        for part_model, attnames, converting in parts:
+            chunk = list(values_of_row[start : start + len(attnames)])
+            start += len(attnames)
             for i, (column_ref, converters) in converting:
                 for convert in converters:
                     chunk[i] = convert(chunk[i], column_ref, db)
-            instances.append(part_model.from_db(db.alias, [f.attname for f in fields], chunk))
+            instances.append(part_model.from_db(db.alias, attnames, chunk))
         obj = instances[0]
         for name, rel in zip(related, instances[1:], strict=True):
             model._meta.get_field(name).set_cached_value(obj, rel)
@@ -256,13 +256,15 @@ def _insert_plan(model, alias: str):
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     returning = list(meta.db_returning_fields)
     tail = f" RETURNING {', '.join(quote(f.column) for f in returning)}"
-    converting = []
-    for f in returning:
-        column = f.get_col(meta.db_table)
-        converting.append(
-            (f, column, db.ops.get_db_converters(column) + column.get_db_converters(db))
-        )
+    converting = [(f, *_converters(f, meta.db_table, db)) for f in returning]
     return head, row, tail, fields, converting
+
+
+def _converters(field, table: str, db):
+    """(column, converters) of a field as the ORM reads it: the backend's and the
+    field's own (from_db_value) converters of its column."""
+    column = field.get_col(table)
+    return column, db.ops.get_db_converters(column) + column.get_db_converters(db)
 
 
 @functools.cache
@@ -297,7 +299,7 @@ def _update_many_plan(model, fields: tuple[str, ...], alias: str):
 @functools.cache
 def _select_plan(model, column: str, related: tuple[str, ...], lock: bool, alias: str):
     """The statement of ``rows_where`` and, per model of a row (the model, then each
-    related one), its fields and the converters of the columns that need them."""
+    related one), its fields' attnames and the converters of the columns that need them."""
     db = transaction.get_connection(alias)
     quote = db.ops.quote_name
     meta = model._meta
@@ -317,11 +319,10 @@ def _select_plan(model, column: str, related: tuple[str, ...], lock: bool, alias
         select.extend(f"{table_alias}.{quote(f.column)}" for f in fields)
         converting = []
         for i, f in enumerate(fields):
-            column_ref = f.get_col(part_model._meta.db_table)
-            converters = db.ops.get_db_converters(column_ref) + column_ref.get_db_converters(db)
+            column_ref, converters = _converters(f, part_model._meta.db_table, db)
             if converters:
                 converting.append((i, (column_ref, converters)))
-        parts.append((part_model, fields, converting))
+        parts.append((part_model, [f.attname for f in fields], converting))
     where = quote(meta.get_field(column).column)
     statement = (
         f"SELECT {', '.join(select)} FROM {quote(meta.db_table)} t0 {' '.join(joins)} "
